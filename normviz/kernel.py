@@ -1,0 +1,288 @@
+"""The blocked normalization kernel behind ``normviz.normalize`` (pure numpy).
+
+The tensor is viewed as five axes (N, G, Cg, H, W): channels split into G groups of Cg channels when
+C is reduced, or G = C groups of one channel when C is kept. A statistic reduces some of N, Cg, H, W.
+
+Accuracy: in each block the kernel takes a rough mean K per group, forms exact shifted deviations
+x − K, and sums them and their squares in the data's precision over runs of at most ``CHUNK``
+contiguous values (BLAS dot products); every sum above that — across runs, rows and blocks — is
+float64, blocks are merged with Chan's formula, and the mean is K plus the mean deviation. So there
+is no E[x²] − E[x]² cancellation and a 1e4 offset costs nothing. The output is formed from the
+deviations, y = (x − K)·s + (β − (μ − K)·s), which keeps the low bits of μ that float32 cannot hold.
+
+Speed: a group of up to ``FUSED_GROUP_LIMIT`` values is read from memory once — statistics and output
+are computed while its block is in cache — and blocks run on a thread pool (numpy releases the GIL).
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from functools import lru_cache
+from itertools import product
+
+import numpy as np
+
+#: Elements per block (float32: 2 MB), the unit of work of one thread.
+BLOCK_ELEMENTS = 1 << 19
+#: Groups of up to this many values get statistics and output in one pass over memory.
+FUSED_GROUP_LIMIT = 1 << 22
+#: Longest run summed in the data's precision before the sum moves to float64.
+CHUNK = 512
+_STAT_AXES = (0, 2, 3, 4)  # N, Cg, H, W in the (N, G, Cg, H, W) view
+
+
+class NonFinite(Exception):
+    """A statistic came out NaN or Inf (NaN/Inf in the data, or float32 overflow)."""
+
+
+class Kernel:
+    """One run: ``Kernel(x, spec, gamma, beta, threads, work).run() -> (y, mean5, var5)``.
+
+    x: ndarray (N, C, H, W). gamma, beta: float64 (C,) or None. work: np.float32 or np.float64,
+    the precision of the elementwise arithmetic. Statistics come back on the (N, G, 1, H, W) grid
+    with size 1 on reduced axes.
+    """
+
+    def __init__(self, x, spec, gamma, beta, threads: int, work):
+        n, c, h, w = x.shape
+        g = spec.groups if "C" in spec.axes else c
+        self.shape = x.shape
+        self.view5 = (n, g, c // g, h, w)
+        self.x5 = np.ascontiguousarray(x).reshape(self.view5)
+        self.work = work
+        self.center = spec.center
+        self.eps = spec.eps
+        self.reduced = tuple(
+            ax for ax, letter in zip(_STAT_AXES, "NCHW") if letter in spec.axes and self.view5[ax] > 1
+        )
+        self.count = int(math.prod(self.view5[ax] for ax in self.reduced))
+        self.stats5 = tuple(1 if ax in self.reduced or ax == 2 else s for ax, s in enumerate(self.view5))
+        self.gamma5 = None if gamma is None else gamma.reshape(1, g, c // g, 1, 1)
+        self.beta5 = None if beta is None else beta.reshape(1, g, c // g, 1, 1)
+        self.threads = threads
+        self.run_start = self._run_start(gamma is not None or beta is not None)
+        self._local = threading.local()
+
+    def _run_start(self, affine: bool) -> int | None:
+        """First axis of the trailing run of reduced (or length-1) axes, summed as contiguous rows;
+        None when the innermost axis is kept. γ, β vary along Cg, so they end the run there."""
+        start = None
+        for ax in reversed(range(5)):
+            varies = affine and ax == 2 and self.view5[2] > 1
+            if (ax in self.reduced or self.view5[ax] == 1) and not varies:
+                start = ax
+            else:
+                break
+        if start is None or not any(ax >= start for ax in self.reduced):
+            return None
+        return start
+
+    # -- driver -------------------------------------------------------------------------------------
+    def run(self):
+        y5 = np.empty(self.view5, dtype=np.float32)
+        mean5 = np.zeros(self.stats5)
+        m2_5 = np.zeros(self.stats5)
+        if self.count <= FUSED_GROUP_LIMIT:
+            blocks = _blocks(self.view5, self.reduced, BLOCK_ELEMENTS)
+            self._map(lambda sl: self._fused(sl, y5, mean5, m2_5), blocks)
+        else:
+            blocks = _blocks(self.view5, (), BLOCK_ELEMENTS)
+            count5 = np.zeros(self.stats5)
+            for sl, part in zip(blocks, self._map(self._partial, blocks)):
+                _chan_merge(count5, mean5, m2_5, self._stat_index(sl), *part)
+            _check_finite(mean5, m2_5)
+            self._pin_constant(mean5, m2_5, self.x5, self.reduced)
+            self._map(lambda sl: self._write_from_stats(sl, y5, mean5, m2_5), blocks)
+        return y5.reshape(self.shape), mean5, m2_5 / self.count
+
+    def _map(self, func, items):
+        if self.threads <= 1 or len(items) <= 1:
+            return [func(item) for item in items]
+        with ThreadPoolExecutor(max_workers=min(self.threads, len(items))) as pool:
+            return list(pool.map(func, items))
+
+    # -- blocks ---------------------------------------------------------------------------------------
+    def _arrange(self, sl):
+        """The block at ``sl`` in working form: (array, reduced axes of it, rows?, keepdims shape).
+
+        With a contiguous trailing run of reduced axes the block is viewed as rows
+        (outer axes…, run length) and its last axis is summed with BLAS dot products."""
+        block = self.x5[sl]
+        if block.dtype != self.work:
+            block = block.astype(self.work)
+        keep5 = tuple(1 if ax in self.reduced else s for ax, s in enumerate(block.shape))
+        if self.run_start is None:
+            return block, self.reduced, False, keep5
+        r0 = self.run_start
+        rows = block.reshape(block.shape[:r0] + (-1,))
+        red = tuple(ax for ax in self.reduced if ax < r0) + (r0,)
+        return rows, red, True, keep5
+
+    def _stats(self, a, red, rows):
+        """(K, dev, mean, M2) of ``a`` over ``red`` (keepdims): K a rough mean in the working
+        precision, dev = a − K, mean and M2 = Σ(x − mean)² in float64."""
+        n = math.prod(a.shape[ax] for ax in red)
+        if rows:
+            rough = a @ _ones(a.shape[-1], a.dtype)
+            rough = _reduce64(rough[..., None], red[:-1])
+        else:
+            rough = _reduce64(a, red)
+        shift = (rough * (1.0 / n)).astype(self.work)
+        dev = np.subtract(a, shift, out=self._scratch(a.shape))
+        s1 = _reduce64(_row_sums(dev, False), red[:-1]) if rows else _reduce64(dev, red)
+        if rows:
+            s2 = _reduce64(_row_sums(dev, True), red[:-1])
+        else:
+            s2 = _reduce64(np.multiply(dev, dev), red)
+        mean = shift + s1 * (1.0 / n)
+        m2 = np.maximum(s2 - s1 * (s1 * (1.0 / n)), 0.0)
+        return shift, dev, mean, m2
+
+    def _fused(self, sl, y5, mean5, m2_5):
+        a, red, rows, keep5 = self._arrange(sl)
+        shift, dev, mean, m2 = self._stats(a, red, rows)
+        _check_finite(mean, m2)
+        self._pin_constant(mean, m2, a, red)
+        index = self._stat_index(sl)
+        mean5[index] = mean.reshape(keep5)
+        m2_5[index] = m2.reshape(keep5)
+        self._emit(sl, y5, a, dev, shift, mean, m2 / self.count)
+
+    def _partial(self, sl):
+        a, red, rows, keep5 = self._arrange(sl)
+        _, _, mean, m2 = self._stats(a, red, rows)
+        n = math.prod(a.shape[ax] for ax in red)
+        return n, mean.reshape(keep5), m2.reshape(keep5)
+
+    def _write_from_stats(self, sl, y5, mean5, m2_5):
+        a, red, rows, keep5 = self._arrange(sl)
+        index = self._stat_index(sl)
+        mean = mean5[index].reshape(_keepdims(a.shape, red))
+        var = m2_5[index].reshape(mean.shape) / self.count
+        shift = mean.astype(self.work)
+        dev = np.subtract(a, shift, out=self._scratch(a.shape)) if self.center else None
+        self._emit(sl, y5, a, dev, shift, mean, var)
+
+    def _emit(self, sl, y5, a, dev, shift, mean, var):
+        """Write y = (x − K)·s + (β − (μ − K)·s), s = γ / √(σ² + ε), for the block at ``sl``."""
+        spread = var if self.center else var + mean**2
+        scale = _param(self.gamma5, sl, a.shape) / np.sqrt(spread + self.eps)
+        scale_w = scale.astype(self.work)
+        out = y5[sl].reshape(a.shape)
+        if self.center:
+            # with the rounded scale, a constant group's two terms cancel exactly
+            offset = -(mean - shift) * scale_w.astype(np.float64)
+            np.multiply(dev, scale_w, out=out)
+        else:
+            offset = np.zeros(1)
+            np.multiply(a, scale_w, out=out)
+        if self.beta5 is not None:
+            offset = offset + _param(self.beta5, sl, a.shape)
+        if np.any(offset):
+            np.add(out, offset.astype(self.work), out=out)
+
+    def _pin_constant(self, mean, m2, a, red):
+        """Groups whose values are all equal get that value as exact mean and zero M2 (→ y = β)."""
+        tiny = (np.spacing(np.abs(mean).astype(np.float32)).astype(np.float64) * 64) ** 2 * self.count
+        if not np.any(m2 <= tiny):
+            return
+        top = np.maximum.reduce(a, axis=red, keepdims=True)
+        constant = top == np.minimum.reduce(a, axis=red, keepdims=True)
+        mean[constant] = top[constant]
+        m2[constant] = 0.0
+
+    def _scratch(self, shape):
+        """A per-thread work buffer of ``shape`` (reused across blocks: no fresh pages per block)."""
+        size = math.prod(shape)
+        buf = getattr(self._local, "buf", None)
+        if buf is None or buf.size < size:
+            buf = self._local.buf = np.empty(max(size, BLOCK_ELEMENTS), self.work)
+        return buf[:size].reshape(shape)
+
+    def _stat_index(self, sl):
+        return tuple(slice(None) if self.stats5[ax] == 1 else s for ax, s in enumerate(sl))
+
+
+def _blocks(shape, whole_axes, target) -> list[tuple[slice, ...]]:
+    """Boxes covering ``shape``, each spanning ``whole_axes`` entirely and about ``target`` elements.
+
+    Other axes are taken whole from the innermost outward while the box stays under ``target``;
+    the next is cut into chunks; the rest go one index at a time.
+    """
+    size = int(np.prod([shape[ax] for ax in whole_axes], dtype=np.int64))
+    choices = {ax: [slice(None)] for ax in whole_axes}
+    free = [ax for ax in reversed(range(len(shape))) if ax not in whole_axes]
+    for pos, ax in enumerate(free):
+        if size * shape[ax] <= target:
+            size *= shape[ax]
+            choices[ax] = [slice(None)]
+            continue
+        step = max(1, target // size)
+        choices[ax] = [slice(i, min(i + step, shape[ax])) for i in range(0, shape[ax], step)]
+        for outer in free[pos + 1 :]:
+            choices[outer] = [slice(i, i + 1) for i in range(shape[outer])]
+        break
+    return list(product(*(choices[ax] for ax in range(len(shape)))))
+
+
+def _keepdims(shape, red):
+    return tuple(1 if ax in red else s for ax, s in enumerate(shape))
+
+
+def _reduce64(a, axes):
+    """Sum over ``axes`` (keepdims) in float64."""
+    if not axes:
+        return a.astype(np.float64)
+    return np.add.reduce(a, axis=axes, keepdims=True, dtype=np.float64)
+
+
+def _row_sums(a, squares: bool):
+    """Sums of the last axis (or of its squares), keepdims, float64: BLAS dot products over runs of
+    at most CHUNK values, added in float64."""
+    length = a.shape[-1]
+    q, tail = divmod(length, CHUNK)
+    total = np.zeros(a.shape[:-1] + (1,))
+    if q:
+        runs = a[..., : q * CHUNK].reshape(a.shape[:-1] + (q, CHUNK))
+        part = np.vecdot(runs, runs) if squares else runs @ _ones(CHUNK, a.dtype)
+        total += np.add.reduce(part, axis=-1, keepdims=True, dtype=np.float64)
+    if tail:
+        rest = a[..., q * CHUNK :]
+        part = np.vecdot(rest, rest) if squares else rest @ _ones(tail, a.dtype)
+        total += part[..., None]
+    return total
+
+
+@lru_cache(maxsize=64)
+def _ones(length, dtype):
+    ones = np.ones(length, dtype)
+    ones.flags.writeable = False
+    return ones
+
+
+def _param(param5, sl, shape):
+    """A per-channel γ or β (1, G, Cg, 1, 1) cut to the block at ``sl`` and shaped to broadcast
+    against the block's working form ``shape``; 1.0 when absent."""
+    if param5 is None:
+        return np.ones(1)
+    cut = param5[tuple(slice(None) if param5.shape[ax] == 1 else s for ax, s in enumerate(sl))]
+    if len(shape) == 5:
+        return cut
+    return cut.reshape(cut.shape[: len(shape) - 1] + (1,))
+
+
+def _check_finite(mean, m2):
+    if not (np.isfinite(mean).all() and np.isfinite(m2).all()):
+        raise NonFinite
+
+
+def _chan_merge(count5, mean5, m2_5, index, n, mean, m2):
+    """Merge a block's (n, mean, M2) into running float64 statistics (Chan et al.)."""
+    n_a = count5[index]
+    total = n_a + n
+    delta = mean - mean5[index]
+    mean5[index] += delta * (n / total)
+    m2_5[index] += m2 + delta**2 * (n_a * n / total)
+    count5[index] = total
