@@ -7,14 +7,15 @@ carries the output, the statistics on the statistics grid, and ways to find a ce
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Iterable
 
 import numpy as np
 
 from .errors import NormvizError
 from .kernel import Kernel, NonFinite
 from .spec import NormSpec, identify
+
 
 @dataclass(frozen=True, eq=False)
 class NormResult:
@@ -86,9 +87,7 @@ def group_box(spec: NormSpec, shape, index) -> tuple[range, range, range, range]
     """The ranges along N, C, H, W covered by the group at ``index`` on the statistics grid."""
     stats = spec.stats_shape(shape)
     if len(index) != 4 or any(not 0 <= int(i) < s for i, s in zip(index, stats)):
-        raise NormvizError(
-            f"group index {tuple(index)} is outside the statistics grid of shape {stats}."
-        )
+        raise NormvizError(f"group index {tuple(index)} is outside the statistics grid of shape {stats}.")
     gn, gc, gh, gw = (int(v) for v in index)
     cg = shape[1] // spec.groups if "C" in spec.axes else 1
     return (
@@ -174,9 +173,11 @@ def normalize(
 def _as_tensor(x) -> np.ndarray:
     """Check that ``x`` is a real, finite-shaped 4-D array; return it as an ndarray (no copy)."""
     arr = np.asarray(x)
-    if arr.dtype == object or not (
-        np.issubdtype(arr.dtype, np.number) or arr.dtype == np.bool_
-    ) or np.iscomplexobj(arr):
+    if (
+        arr.dtype == object
+        or not (np.issubdtype(arr.dtype, np.number) or arr.dtype == np.bool_)
+        or np.iscomplexobj(arr)
+    ):
         raise NormvizError(
             f"x must hold real numbers; got dtype {arr.dtype}. Convert it first "
             "(e.g. np.abs or .real for complex values)."
@@ -188,9 +189,7 @@ def _as_tensor(x) -> np.ndarray:
         )
     if 0 in arr.shape:
         dim = "NCHW"[arr.shape.index(0)]
-        raise NormvizError(
-            f"x has a zero-length {dim} axis (shape {arr.shape}); every axis needs at least one value."
-        )
+        raise NormvizError(f"x has a zero-length {dim} axis (shape {arr.shape}); every axis needs at least one value.")
     return arr
 
 
@@ -200,8 +199,10 @@ def _per_channel(values, name: str, channels: int) -> np.ndarray | None:
     arr = np.asarray(values)
     if arr.ndim == 0:
         arr = np.full(channels, arr)
-    if arr.dtype == object or np.iscomplexobj(arr) or not (
-        np.issubdtype(arr.dtype, np.number) or arr.dtype == np.bool_
+    if (
+        arr.dtype == object
+        or np.iscomplexobj(arr)
+        or not (np.issubdtype(arr.dtype, np.number) or arr.dtype == np.bool_)
     ):
         raise NormvizError(f"{name} must hold real numbers; got dtype {arr.dtype}.")
     if arr.shape != (channels,):
@@ -218,13 +219,10 @@ def _per_channel(values, name: str, channels: int) -> np.ndarray | None:
 def _warnings(spec: NormSpec, shape) -> tuple[str, ...]:
     out = []
     if not spec.axes:
-        out.append(
-            "No axis is reduced: every value is its own group, so every output is β (0 without β)."
-        )
+        out.append("No axis is reduced: every value is its own group, so every output is β (0 without β).")
     elif spec.group_size(shape) == 1:
         out.append(
-            "Every group holds a single value (the reduced axes all have length 1): "
-            "the output is β (0 without β)."
+            "Every group holds a single value (the reduced axes all have length 1): the output is β (0 without β)."
         )
     return tuple(out)
 

@@ -54,9 +54,7 @@ class Kernel:
         self.work = work
         self.center = spec.center
         self.eps = spec.eps
-        self.reduced = tuple(
-            ax for ax, letter in zip(_STAT_AXES, "NCHW") if letter in spec.axes and self.view5[ax] > 1
-        )
+        self.reduced = tuple(ax for ax, letter in zip(_STAT_AXES, "NCHW") if letter in spec.axes and self.view5[ax] > 1)
         self.count = int(math.prod(self.view5[ax] for ax in self.reduced))
         self.stats5 = tuple(1 if ax in self.reduced or ax == 2 else s for ax, s in enumerate(self.view5))
         self.gamma5 = None if gamma is None else gamma.reshape(1, g, c // g, 1, 1)
@@ -90,18 +88,27 @@ class Kernel:
         else:
             blocks = _blocks(self.view5, (), BLOCK_ELEMENTS)
             count5 = np.zeros(self.stats5)
-            for sl, part in zip(blocks, self._map(self._partial, blocks)):
-                _chan_merge(count5, mean5, m2_5, self._stat_index(sl), *part)
-            _check_finite(mean5, m2_5)
+            partials = self._map(self._partial, blocks)
+            with np.errstate(all="ignore"):
+                for sl, part in zip(blocks, partials):
+                    _chan_merge(count5, mean5, m2_5, self._stat_index(sl), *part)
+                _check_finite(mean5, m2_5)
             self._pin_constant(mean5, m2_5, self.x5, self.reduced)
             self._map(lambda sl: self._write_from_stats(sl, y5, mean5, m2_5), blocks)
         return y5.reshape(self.shape), mean5, m2_5 / self.count
 
     def _map(self, func, items):
+        """``[func(item) for item in items]`` on the thread pool; NaN/Inf are caught by the caller
+        from the statistics, so numpy's floating-point warnings are silenced in every worker."""
+
+        def quiet(item):
+            with np.errstate(all="ignore"):
+                return func(item)
+
         if self.threads <= 1 or len(items) <= 1:
-            return [func(item) for item in items]
+            return [quiet(item) for item in items]
         with ThreadPoolExecutor(max_workers=min(self.threads, len(items))) as pool:
-            return list(pool.map(func, items))
+            return list(pool.map(quiet, items))
 
     # -- blocks ---------------------------------------------------------------------------------------
     def _arrange(self, sl):
@@ -132,10 +139,7 @@ class Kernel:
         shift = (rough * (1.0 / n)).astype(self.work)
         dev = np.subtract(a, shift, out=self._scratch(a.shape))
         s1 = _reduce64(_row_sums(dev, False), red[:-1]) if rows else _reduce64(dev, red)
-        if rows:
-            s2 = _reduce64(_row_sums(dev, True), red[:-1])
-        else:
-            s2 = _reduce64(np.multiply(dev, dev), red)
+        s2 = _reduce64(_row_sums(dev, True), red[:-1]) if rows else _reduce64(np.multiply(dev, dev), red)
         mean = shift + s1 * (1.0 / n)
         m2 = np.maximum(s2 - s1 * (s1 * (1.0 / n)), 0.0)
         return shift, dev, mean, m2
@@ -198,7 +202,7 @@ class Kernel:
         size = math.prod(shape)
         buf = getattr(self._local, "buf", None)
         if buf is None or buf.size < size:
-            buf = self._local.buf = np.empty(max(size, BLOCK_ELEMENTS), self.work)
+            buf = self._local.buf = np.empty(size, self.work)
         return buf[:size].reshape(shape)
 
     def _stat_index(self, sl):

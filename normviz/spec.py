@@ -7,9 +7,9 @@ how channels are grouped when C is reduced, ε, and whether values are centered.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Iterable
 
 from .errors import NormvizError
 
@@ -32,15 +32,11 @@ def parse_axes(axes: str | Iterable[str]) -> str:
         try:
             items = list(axes)
         except TypeError:
-            raise NormvizError(
-                f"axes must be a string such as 'NHW' or a list of letters; got {axes!r}."
-            ) from None
+            raise NormvizError(f"axes must be a string such as 'NHW' or a list of letters; got {axes!r}.") from None
         letters = []
         for item in items:
             if not isinstance(item, str) or len(item.strip()) != 1:
-                raise NormvizError(
-                    f"axes must be single letters from N, C, H, W; got {item!r} in {items!r}."
-                )
+                raise NormvizError(f"axes must be single letters from N, C, H, W; got {item!r} in {items!r}.")
             letters.append(item.strip())
     upper = [ch.upper() for ch in letters]
     unknown = sorted({ch for ch, up in zip(letters, upper) if up not in AXES})
@@ -52,8 +48,7 @@ def parse_axes(axes: str | Iterable[str]) -> str:
     repeated = sorted({up for up in upper if upper.count(up) > 1}, key=AXES.index)
     if repeated:
         raise NormvizError(
-            f"axis {', '.join(repeated)} appears more than once in axes {axes!r}; "
-            "name each axis at most once."
+            f"axis {', '.join(repeated)} appears more than once in axes {axes!r}; name each axis at most once."
         )
     return "".join(ax for ax in AXES if ax in upper)
 
@@ -83,7 +78,7 @@ class NormSpec:
     center: bool = True
 
     @classmethod
-    def make(cls, axes, groups=1, eps=1e-5, center=True) -> "NormSpec":
+    def make(cls, axes, groups=1, eps=1e-5, center=True) -> NormSpec:
         """Validate the settings (not yet against a shape) and return a spec."""
         canonical = parse_axes(axes)
         if isinstance(groups, bool) or not isinstance(groups, (int,)) and not _is_integral(groups):
@@ -114,8 +109,7 @@ class NormSpec:
         if "C" in self.axes and channels % self.groups:
             choices = ", ".join(str(d) for d in divisors(channels))
             raise NormvizError(
-                f"groups={self.groups} must divide the number of channels C={channels}; "
-                f"choose one of {choices}."
+                f"groups={self.groups} must divide the number of channels C={channels}; choose one of {choices}."
             )
 
     def stats_shape(self, shape: tuple[int, int, int, int]) -> tuple[int, int, int, int]:
@@ -253,8 +247,7 @@ def identify(spec: NormSpec, shape: tuple[int, int, int, int] | None = None) -> 
     elif axes == "CHW" and g == 1:
         name, label = "LayerNorm", "LayerNorm"
         notes.append(
-            "GroupNorm with G = 1 has these statistics too "
-            "(its γ, β are per channel, LayerNorm's per element)."
+            "GroupNorm with G = 1 has these statistics too (its γ, β are per channel, LayerNorm's per element)."
         )
     elif axes == "CHW" and g == channels:
         name, label = "InstanceNorm", f"InstanceNorm (GroupNorm with G = C = {g})"
