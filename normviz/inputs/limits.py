@@ -1,0 +1,53 @@
+"""Caps that keep one user from exhausting the server, and the checks that enforce them.
+
+Every cap is a named constant here so the page, the README and the tests quote the same numbers.
+"""
+
+from __future__ import annotations
+
+import math
+
+from ..errors import NormvizError
+
+#: Values per tensor, whatever its source: 2**26 = 67,108,864 (256 MB as float32).
+MAX_ELEMENTS = 1 << 26
+#: Bytes of one uploaded array as stored (its dtype), checked from the header before loading:
+#: the float32 size of the largest tensor, so float64 data must be saved at most half as big.
+MAX_ARRAY_BYTES = 4 * MAX_ELEMENTS
+#: Declared width × height of one uploaded image (its first frame), checked before decoding.
+MAX_IMAGE_PIXELS = 50_000_000
+#: Images in one batch; further files are skipped with a notice.
+MAX_IMAGES = 64
+#: Largest height or width an image batch can be brought to.
+MAX_SIDE = 1024
+#: Largest number of filters of a feature-map layer.
+MAX_FILTERS = 64
+#: Kernel sizes a feature-map layer offers.
+KERNEL_SIZES = (3, 5)
+#: Largest upload, in MB per file; the server enforces it as ``server.maxUploadSize`` in
+#: ``.streamlit/config.toml``, which must hold the same number.
+MAX_UPLOAD_MB = 128
+
+
+def format_count(count: int) -> str:
+    """``67108864`` → ``'67,108,864'``."""
+    return f"{int(count):,}"
+
+
+def format_bytes(count: int) -> str:
+    """``268435456`` → ``'256 MB'`` (binary megabytes, as Streamlit counts upload sizes)."""
+    return f"{count / 2**20:,.3g} MB" if count >= 2**20 else f"{count:,} bytes"
+
+
+def check_elements(shape, what: str, advice: str) -> None:
+    """Raise NormvizError if a tensor of ``shape`` would hold more than ``MAX_ELEMENTS`` values.
+
+    ``what`` names the tensor ("the image batch"), ``advice`` says how to shrink it.
+    """
+    size = math.prod(int(s) for s in shape)
+    if size > MAX_ELEMENTS:
+        dims = "×".join(str(int(s)) for s in shape)
+        raise NormvizError(
+            f"{what} would have shape {dims} = {format_count(size)} values, over the cap of "
+            f"{format_count(MAX_ELEMENTS)} values per tensor; {advice}."
+        )
