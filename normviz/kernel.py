@@ -132,8 +132,7 @@ class Kernel:
         precision, dev = a − K, mean and M2 = Σ(x − mean)² in float64."""
         n = math.prod(a.shape[ax] for ax in red)
         if rows:
-            rough = a @ _ones(a.shape[-1], a.dtype)
-            rough = _reduce64(rough[..., None], red[:-1])
+            rough = _reduce64(_row_sums(a, False), red[:-1])
         else:
             rough = _reduce64(a, red)
         shift = (rough * (1.0 / n)).astype(self.work)
@@ -244,18 +243,20 @@ def _reduce64(a, axes):
 
 def _row_sums(a, squares: bool):
     """Sums of the last axis (or of its squares), keepdims, float64: BLAS dot products over runs of
-    at most CHUNK values, added in float64."""
+    at most CHUNK values, added in float64.
+
+    Only short dot products are used: OpenBLAS runs a long one, or a matrix product, on its own
+    threads, which busy-wait afterwards and slow every core down."""
     length = a.shape[-1]
     q, tail = divmod(length, CHUNK)
     total = np.zeros(a.shape[:-1] + (1,))
     if q:
         runs = a[..., : q * CHUNK].reshape(a.shape[:-1] + (q, CHUNK))
-        part = np.vecdot(runs, runs) if squares else runs @ _ones(CHUNK, a.dtype)
+        part = np.vecdot(runs, runs if squares else _ones(CHUNK, a.dtype))
         total += np.add.reduce(part, axis=-1, keepdims=True, dtype=np.float64)
     if tail:
         rest = a[..., q * CHUNK :]
-        part = np.vecdot(rest, rest) if squares else rest @ _ones(tail, a.dtype)
-        total += part[..., None]
+        total += np.vecdot(rest, rest if squares else _ones(tail, a.dtype))[..., None]
     return total
 
 
