@@ -1,0 +1,244 @@
+"""The cube component in a real browser: it draws with WebGL, turns clicks into cells for Python,
+keeps the user's camera across reruns, and loads plotly.js once."""
+
+from __future__ import annotations
+
+import io
+import re
+
+import numpy as np
+import pytest
+from PIL import Image
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
+from playwright.sync_api import expect
+
+from normviz.figures.cube import cell_at_vertex
+from normviz.ui.cube_component import PLOTLY_JS, install_plotly_js, take_click
+
+from .conftest import save_screenshot, wait_for_app
+
+DEMO = "tests/browser/cube_demo.py"
+FRAME = "iframe[title='normviz.ui.cube_component.cube_chart']"
+GRAPH = "document.getElementById('cube')"
+#: Where to look for a box under the mouse, as fractions of the chart's width and height.
+PROBES = [(0.45, 0.55), (0.5, 0.5), (0.4, 0.6), (0.55, 0.45), (0.35, 0.5), (0.5, 0.65), (0.6, 0.55), (0.42, 0.4)]
+
+
+def test_each_click_is_taken_once():
+    state: dict = {}
+    click = {"cell": [1, 2, 3, 4], "nonce": "1-1"}
+    assert take_click(state, "cube", click) == (1, 2, 3, 4)
+    assert take_click(state, "cube", click) is None, "a stale value must not be applied again on a rerun"
+    again = {"cell": [1, 2, 3, 4], "nonce": "2-2"}
+    assert take_click(state, "cube", again) == (1, 2, 3, 4), "clicking the same cell again counts"
+    assert take_click(state, "other", click) == (1, 2, 3, 4), "each chart keeps its own record"
+    assert take_click(state, "cube", None) is None
+    assert take_click(state, "cube", {"cell": [1, 2], "nonce": "3"}) is None
+    assert take_click(state, "cube", {"cell": ["a", 2, 3, 4], "nonce": "4"}) is None
+
+
+def test_plotly_js_is_a_copy_in_the_component_folder(tmp_path):
+    target = install_plotly_js(tmp_path)
+    assert target == tmp_path / "plotly.min.js" and not target.is_symlink()
+    assert target.read_bytes() == PLOTLY_JS.read_bytes()
+    target.write_text("stale")
+    assert install_plotly_js(tmp_path).read_bytes() == PLOTLY_JS.read_bytes(), "a stale copy is replaced"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["plotly.min.js"], "no temporary files are left"
+
+
+class CubePage:
+    """The demo page and the cube inside its component iframe."""
+
+    def __init__(self, page, url: str):
+        self.page = page
+        self.plotly_requests: list[str] = []
+        page.on("request", lambda r: self.plotly_requests.append(r.url) if "plotly" in r.url else None)
+        page.goto(url)
+        wait_for_app(page)
+        page.evaluate(
+            "window.addEventListener('message', e => { if (e.data && e.data.type === "
+            "'streamlit:setComponentValue') { window.cubeValue = e.data.value; } })"
+        )
+        self.iframe = page.wait_for_selector(FRAME)
+        self.frame = self.iframe.content_frame()
+        self.frame.wait_for_selector("#cube .gl-container canvas")
+        self.frame.wait_for_function("Number(document.body.dataset.renders) >= 1")
+
+    def renders(self) -> int:
+        return int(self.frame.evaluate("Number(document.body.dataset.renders)"))
+
+    def camera(self) -> dict:
+        return self.frame.evaluate(f"{GRAPH}._fullLayout.scene._scene.getCamera()")
+
+    def figure_title(self) -> str:
+        return self.frame.evaluate(f"{GRAPH}.layout.title.text")
+
+    def status(self) -> tuple[tuple[int, ...], tuple[int, ...], int]:
+        """(selected cell, its group, clicks received) as the demo app prints them."""
+        text = self.page.get_by_text("selected cell:").inner_text()
+        cell, group = (tuple(int(v) for v in t.split(",")) for t in re.findall(r"\(([\d, ]+)\)", text)[:2])
+        clicks = int(re.search(r"clicks:\s*(\d+)", text).group(1))
+        return cell, group, clicks
+
+    def rerun_by(self, action) -> None:
+        """Do ``action`` and wait until the app has rerun and the cube has drawn the new figure."""
+        before = self.renders()
+        action()
+        self.frame.wait_for_function(f"Number(document.body.dataset.renders) > {before}")
+        wait_for_app(self.page)
+
+    def point(self, fx: float, fy: float) -> tuple[float, float]:
+        box = self.iframe.bounding_box()
+        return box["x"] + fx * box["width"], box["y"] + fy * box["height"]
+
+    def hover_a_box(self) -> tuple[float, float, str]:
+        """Move the mouse until plotly reports hovering a box; returns the point and its hover label."""
+        self.frame.evaluate(f"{GRAPH}.on('plotly_hover', () => {{ window.hovered = true; }})")
+        for fx, fy in PROBES:
+            x, y = self.point(fx, fy)
+            self.frame.evaluate("window.hovered = undefined")
+            for jitter in (0, 2, 4):
+                self.page.mouse.move(x + jitter, y + jitter)
+                try:
+                    self.frame.wait_for_function("window.hovered !== undefined", timeout=2500)
+                except PlaywrightTimeout:
+                    continue
+                self.page.wait_for_timeout(200)
+                return x + jitter, y + jitter, self.hover_label()
+        pytest.fail("no box of the cube reported a hover at any probe point")
+
+    def trace(self, number: int) -> dict:
+        """A trace of the figure as plotly.js holds it."""
+        return self.frame.evaluate(f"JSON.parse(JSON.stringify({GRAPH}.data[{number}]))")
+
+    def sent_value(self) -> dict:
+        """The last value the component sent to Streamlit (streamlit:setComponentValue)."""
+        return self.page.evaluate("window.cubeValue")
+
+    def hover_label(self) -> str:
+        """The text of plotly's hover label, one line per line."""
+        return self.frame.evaluate(
+            "[...document.querySelectorAll('.gl-container g.hovertext tspan.line')].map(t => t.textContent).join('\\n')"
+        )
+
+    def press(self, x: float, y: float) -> None:
+        """A click the WebGL scene sees: the button stays down for a few frames."""
+        self.page.mouse.move(x, y)
+        self.page.mouse.down()
+        self.page.wait_for_timeout(250)
+        self.page.mouse.up()
+
+    def click_cube(self, x: float, y: float, clicks_after: int) -> None:
+        """Click the cube at (x, y) and wait until the app has counted ``clicks_after`` clicks."""
+        self.press(x, y)
+        expect(self.page.get_by_text("selected cell:")).to_contain_text(f"clicks: {clicks_after}")
+        wait_for_app(self.page)
+
+    def drag(self, dx: float, dy: float) -> None:
+        x, y = self.point(0.5, 0.55)
+        self.page.mouse.move(x, y)
+        self.page.mouse.down()
+        self.page.mouse.move(x + dx, y + dy, steps=12)
+        self.page.mouse.up()
+
+    def choose(self, label: str) -> None:
+        """Pick a radio option; when it changes, wait for the rerun and the new figure."""
+        if not self.page.get_by_role("radio", name=label, exact=True).is_checked():
+            self.rerun_by(lambda: self.page.get_by_text(label, exact=True).click())
+
+    def set_seed(self, value: int) -> None:
+        self.page.get_by_label("seed").fill(str(value))
+        self.page.keyboard.press("Enter")
+
+
+def parse_hover(label: str) -> tuple[tuple[int, ...], dict[str, range]]:
+    """The group index and the index ranges (n, c, h, w) a hover label names."""
+    group = tuple(int(v) for v in re.search(r"group \(([\d, ]+)\)", label).group(1).split(","))
+    return group, parse_ranges(label)
+
+
+def parse_ranges(label: str) -> dict[str, range]:
+    """The index ranges along n, c, h, w a hover label names ("n 0–3 · c 2 · …")."""
+    return {
+        letter: range(int(first), int(last or first) + 1)
+        for letter, first, last in re.findall(r"\b([nchw]) (\d+)(?:–(\d+))?", label)
+    }
+
+
+def painted_fraction(png: bytes) -> float:
+    """Share of pixels that are not (almost) white."""
+    pixels = np.asarray(Image.open(io.BytesIO(png)).convert("RGB"), dtype=np.int16)
+    return float(np.mean(pixels.min(axis=2) < 235))
+
+
+@pytest.mark.browser
+def test_cube_draws_with_webgl(streamlit_app, page):
+    cube = CubePage(page, streamlit_app(DEMO))
+    has_gl = cube.frame.evaluate(f"!!({GRAPH}._fullLayout.scene._scene.glplot.gl)")
+    assert has_gl, "the scene has no WebGL context"
+    types = cube.frame.evaluate(f"{GRAPH}.data.map(t => t.type)")
+    assert types == ["mesh3d", "mesh3d", "scatter3d"]
+    assert cube.frame.evaluate(f"{GRAPH}.layout.uirevision") == "normviz-cube"
+    canvas_png = cube.frame.locator("#cube .gl-container canvas").first.screenshot()
+    assert painted_fraction(canvas_png) > 0.05, "the WebGL canvas is (almost) blank"
+    save_screenshot(page, "cube_component_first_open")
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize(("layer", "view"), [("InstanceNorm", "paper"), ("PixelNorm", "exact")])
+def test_click_selects_the_hovered_cell_once_per_click(streamlit_app, page, layer, view):
+    cube = CubePage(page, streamlit_app(DEMO))
+    cube.choose(layer)
+    cube.choose(view)
+    assert cube.status()[2] == 0
+    x, y, label = cube.hover_a_box()
+    group, ranges = parse_hover(label) if "block of" not in label else (None, parse_ranges(label))
+    figure_before_click = [cube.trace(i) for i in range(cube.frame.evaluate(f"{GRAPH}.data.length"))]
+    cube.click_cube(x, y, clicks_after=1)
+    sent = cube.sent_value()
+    expected = cell_at_vertex(figure_before_click[sent["point"][0]], sent["point"][1])
+    assert sent["cell"] == list(expected), f"the component sent {sent}, the clicked corner is {expected}"
+    cell, selected_group, _ = cube.status()
+    assert cell == expected, f"Python selected {cell}, the component sent {sent['cell']}"
+    assert all(index in ranges[letter] for letter, index in zip("nchw", cell)), (cell, label)
+    if group is not None:
+        assert selected_group == group, f"clicked a box labelled {label!r} but Python selected {selected_group}"
+    x, y, label = cube.hover_a_box()
+    cube.click_cube(x, y, clicks_after=2)
+    page.wait_for_timeout(1000)
+    assert cube.status()[2] == 2, "one press must count as one click"
+    cube.rerun_by(lambda: cube.set_seed(5))
+    assert cube.status()[2] == 2, "a rerun must not apply the last click again"
+    assert "reached cube_chart" not in page.content()
+    save_screenshot(page, f"cube_component_click_{view}")
+
+
+@pytest.mark.browser
+def test_dragged_camera_survives_reruns(streamlit_app, page):
+    cube = CubePage(page, streamlit_app(DEMO))
+    start = cube.camera()
+    cube.drag(160, 40)
+    page.wait_for_timeout(500)
+    dragged = cube.camera()
+    eye = np.array([dragged["eye"][k] for k in "xyz"])
+    assert not np.allclose(eye, [start["eye"][k] for k in "xyz"], atol=1e-3), "the drag did not move the camera"
+
+    def same_camera():
+        now = cube.camera()
+        assert np.allclose([now["eye"][k] for k in "xyz"], eye, atol=1e-6), (now, dragged)
+        assert np.allclose([now["up"][k] for k in "xyz"], [dragged["up"][k] for k in "xyz"], atol=1e-6)
+
+    title = cube.figure_title()
+    cube.choose("GroupNorm")
+    assert cube.figure_title() != title, "the figure did not change with the normalization"
+    same_camera()
+    cube.choose("variance")
+    same_camera()
+    cube.rerun_by(lambda: cube.set_seed(7))
+    same_camera()
+    x, y, _ = cube.hover_a_box()
+    cube.click_cube(x, y, clicks_after=1)
+    same_camera()
+    loads = [url for url in cube.plotly_requests if url.endswith("plotly.min.js")]
+    assert len(loads) == 1, f"plotly.js must load once, not on every rerun: {loads}"
+    save_screenshot(page, "cube_component_after_reruns")
