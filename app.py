@@ -1,42 +1,63 @@
-"""normviz — which values share a mean and a variance? (streamlit run app.py)"""
+"""normviz — which values share a mean and a variance?   Run:  streamlit run app.py"""
 
-import numpy as np
-import pandas as pd
 import streamlit as st
 
-import normviz
+from normviz.ui import compare, controls, cube_section, explain_tabs, input_panel, page, sections, session
 
-st.set_page_config(page_title="normviz", layout="wide")
-st.title("normviz")
-st.caption("Every normalization layer is a choice of which values share a mean and a variance.")
+st.set_page_config(page_title="normviz — what a normalization layer pools", page_icon="🧊", layout="wide")
+session.start()
+page.header()
 
+# 1. pick the input
 with st.sidebar:
-    st.header("Input: random tensor")
-    n = st.number_input("N (batch)", 1, 64, 4)
-    c = st.number_input("C (channels)", 1, 64, 6)
-    h = st.number_input("H (height)", 1, 64, 8)
-    w = st.number_input("W (width)", 1, 64, 8)
-    seed = st.number_input("seed", 0, 2**31 - 1, 0)
-    st.header("Normalization")
-    preset = st.selectbox("preset", list(normviz.PRESETS))
-    spec_default = normviz.PRESETS[preset].spec(int(c))
-    axes = st.multiselect("reduce over", list(normviz.AXES), default=list(spec_default.axes))
-    groups = 1
-    if "C" in axes:
-        divisors = normviz.divisors(int(c))
-        groups = st.selectbox("groups G", divisors, index=divisors.index(spec_default.groups)
-                              if spec_default.groups in divisors else 0)
+    st.header("1 · Input")
+    inp, input_messages = input_panel.choose_input()
+    shape_notices = controls.fit_to_shape(inp.shape)
 
-x = np.random.default_rng(int(seed)).normal(size=(int(n), int(c), int(h), int(w))).astype(np.float32)
-try:
-    res = normviz.normalize(x, axes, groups=groups, center=spec_default.center)
-except normviz.NormvizError as err:
-    st.error(str(err))
-    st.stop()
+# 2. pick what shares a mean and a variance
+with st.sidebar:
+    st.header("2 · Normalization")
+    settings = controls.normalization_controls(inp.shape[1])
 
-ident = res.identity()
-st.subheader(ident.label)
-for note in ident.notes + res.warnings:
-    st.info(note)
-st.write(f"Statistics grid {res.stats_shape}: {res.n_groups:,} groups of {res.count:,} values.")
-st.dataframe(pd.DataFrame({"mean": res.mean.ravel(), "variance": res.var.ravel()}))
+# 3. look
+res, run_error = page.normalize_or_last_good(inp, settings)
+page.notices(input_messages, shape_notices, run_error)
+sections.summary(res)
+
+cube_section.apply_pending_click(inp.shape)
+cube_col, side_col = st.columns([3, 2], gap="medium")
+with side_col:
+    cell = controls.selection_controls(inp.shape)
+    group = res.group_of(*cell)
+    box = res.group_box(group)
+    page.selected_group(res, cell, group, box)
+    sections.arithmetic(inp, res, cell)
+    explain_tabs.notes(res)
+with cube_col:
+    cube_section.cube(inp, res, cell)
+
+tabs = page.tabs()
+with tabs["Channels"].container:
+    if tabs["Channels"].open:
+        sections.gallery(inp, res, box)
+with tabs["Statistics"].container:
+    if tabs["Statistics"].open:
+        sections.statistics(inp, res, group)
+with tabs["Histograms"].container:
+    if tabs["Histograms"].open:
+        sections.histograms(inp, res, box)
+with tabs["Compare"].container:
+    if tabs["Compare"].open:
+        compare.compare(inp, res, settings)
+with tabs["Code"].container:
+    if tabs["Code"].open:
+        explain_tabs.code(res)
+with tabs["Train vs eval"].container:
+    if tabs["Train vs eval"].open:
+        explain_tabs.train_vs_eval(inp, res)
+with tabs["Batch size"].container:
+    if tabs["Batch size"].open:
+        explain_tabs.batch_size(inp, res)
+
+sections.downloads(inp, res)
+session.write_url(session.current())

@@ -1,0 +1,176 @@
+"""The channel gallery: every (sample, channel) as an input image beside its normalized output.
+
+Inputs share one grey scale over the whole tensor (so a dark photo stays dark), outputs share one
+diverging scale (blue < 0 < red) so groups can be compared; a 3-channel tensor also gets its output
+recomposed as colour. The selected group's cells are outlined.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .colors import HIGHLIGHT, apply_colormap, grey
+
+#: Longest side of a tile on screen, in pixels; larger images are averaged down, smaller repeated up.
+TILE_SIDE = 128
+#: An output of ±RGB_SPAN is shown as 0 or 255 in the colour recomposition.
+RGB_SPAN = 2.5
+
+
+@dataclass(frozen=True)
+class Tile:
+    """One image of the gallery: uint8 (h, w, 3), a caption, and whether it holds selected cells.
+
+    kind: "input" or "output" (one channel), "input RGB" or "output RGB" (the whole colour image).
+    """
+
+    image: np.ndarray
+    caption: str
+    kind: str
+    sample: int
+    channel: int | None
+    selected: bool
+
+
+@dataclass(frozen=True)
+class Gallery:
+    """Rows of tiles, one row per shown sample: [input RGB, output RGB,] then input/output per channel."""
+
+    rows: tuple[tuple[Tile, ...], ...]
+    input_range: tuple[float, float]
+    output_range: float
+    scale: float
+    note: str
+
+
+def output_range(y: np.ndarray) -> float:
+    """A shared symmetric display range for outputs: the 99.5th percentile of |y| (at least 1),
+    rounded up to a half. Estimated from at most ~1 M evenly spaced values."""
+    flat = y.reshape(-1)
+    step = max(1, flat.size // 1_000_000)
+    top = float(np.percentile(np.abs(flat[::step]), 99.5)) if flat.size else 1.0
+    return max(1.0, np.ceil(top * 2) / 2)
+
+
+def input_range(x: np.ndarray, is_image: bool) -> tuple[float, float]:
+    """Display range shared by all input tiles: [0, 1] for images, else robust min/max."""
+    if is_image:
+        return 0.0, 1.0
+    flat = x.reshape(-1)
+    step = max(1, flat.size // 1_000_000)
+    lo, hi = np.percentile(flat[::step], [0.5, 99.5])
+    return (float(lo), float(hi)) if hi > lo else (float(lo) - 0.5, float(lo) + 0.5)
+
+
+def display_scale(height: int, width: int, side: int = TILE_SIDE) -> float:
+    """Factor from tensor cells to screen pixels: repeat small images up, average large ones down."""
+    longest = max(height, width)
+    if longest <= side:
+        return float(max(1, side // longest))
+    return side / longest
+
+
+def resample(img: np.ndarray, scale: float) -> np.ndarray:
+    """Nearest-neighbour upscaling by an integer ``scale`` ≥ 1, or block averaging for ``scale`` < 1.
+
+    img: (H, W) or (H, W, K) array; returns (round(H·scale), round(W·scale)[, K])."""
+    if scale >= 1:
+        k = int(scale)
+        return np.repeat(np.repeat(img, k, axis=0), k, axis=1)
+    f = int(np.ceil(1 / scale))
+    h, w = img.shape[0] // f * f, img.shape[1] // f * f
+    if h == 0 or w == 0:
+        return img
+    cut = img[:h, :w].astype(np.float64)
+    blocks = cut.reshape(h // f, f, w // f, f, *img.shape[2:]).mean(axis=(1, 3))
+    return blocks.astype(img.dtype) if img.dtype != np.uint8 else np.rint(blocks).astype(np.uint8)
+
+
+def outline(image: np.ndarray, rows: range, cols: range, scale: float, thickness: int = 2) -> np.ndarray:
+    """Draw a HIGHLIGHT rectangle around tensor cells rows × cols on an upscaled ``image`` (in place)."""
+    h, w = image.shape[:2]
+    top, bottom = int(rows.start * scale), min(h, max(int(rows.stop * scale), int(rows.start * scale) + 1))
+    left, right = int(cols.start * scale), min(w, max(int(cols.stop * scale), int(cols.start * scale) + 1))
+    t = max(1, min(thickness, (bottom - top) // 2 or 1, (right - left) // 2 or 1))
+    color = np.array(HIGHLIGHT, np.uint8)
+    image[top : top + t, left:right] = color
+    image[bottom - t : bottom, left:right] = color
+    image[top:bottom, left : left + t] = color
+    image[top:bottom, right - t : right] = color
+    return image
+
+
+def rgb_output(y_sample: np.ndarray) -> np.ndarray:
+    """Recompose a 3-channel output (3, H, W) as colour: 0.5 + y / (2·RGB_SPAN), clipped; uint8 (H, W, 3)."""
+    rgb = np.clip(0.5 + np.moveaxis(y_sample, 0, -1) / (2 * RGB_SPAN), 0.0, 1.0)
+    return np.rint(rgb * 255).astype(np.uint8)
+
+
+def build_gallery(
+    x: np.ndarray,
+    y: np.ndarray,
+    *,
+    samples,
+    channels,
+    box=None,
+    is_image: bool = False,
+    labels=None,
+    out_range: float | None = None,
+) -> Gallery:
+    """Tiles for the chosen samples and channels.
+
+    x, y: (N, C, H, W) input and output. samples, channels: indices to show. box: the selected
+    group's four ranges over N, C, H, W (``NormResult.group_box``) or None. labels: one name per
+    sample. out_range: the shared output range (default ``output_range(y)``).
+    """
+    n, c, h, w = x.shape
+    samples, channels = list(samples), list(channels)
+    lo, hi = input_range(x, is_image)
+    span = out_range if out_range is not None else output_range(y)
+    scale = display_scale(h, w)
+    rows = []
+    for s in samples:
+        name = labels[s] if labels is not None and s < len(labels) else f"sample {s}"
+        row = []
+        in_sample = box is not None and s in box[0]
+        if c == 3:
+            whole = in_sample and len(box[1]) == 3
+            rgb_in = np.rint(np.clip((np.moveaxis(x[s], 0, -1) - lo) / (hi - lo), 0, 1) * 255).astype(np.uint8)
+            row.append(_tile(rgb_in, f"{name} · input", "input RGB", s, None, whole, box, scale))
+            row.append(_tile(rgb_output(y[s]), f"{name} · output", "output RGB", s, None, whole, box, scale))
+        for ch in channels:
+            marked = in_sample and ch in box[1]
+            row.append(_tile(grey(x[s, ch], lo, hi), f"{name} · c{ch} in", "input", s, ch, marked, box, scale))
+            out = apply_colormap(y[s, ch], -span, span)
+            row.append(_tile(out, f"{name} · c{ch} out", "output", s, ch, marked, box, scale))
+        rows.append(tuple(row))
+    note = _limits_note(n, c, samples, channels, h, w, scale)
+    return Gallery(tuple(rows), (lo, hi), span, scale, note)
+
+
+def _tile(rgb, caption, kind, sample, channel, marked, box, scale) -> Tile:
+    image = np.ascontiguousarray(resample(rgb, scale))
+    if marked:
+        outline(image, box[2], box[3], scale)
+    return Tile(image, caption, kind, sample, channel, marked)
+
+
+def _limits_note(n, c, samples, channels, h, w, scale) -> str:
+    parts = []
+    if len(samples) < n:
+        parts.append(f"{len(samples)} of {n} samples")
+    if len(channels) < c:
+        parts.append(f"{len(channels)} of {c} channels")
+    text = "Showing " + " and ".join(parts) + "." if parts else ""
+    if scale < 1:
+        f = int(np.ceil(1 / scale))
+        text += f" Images of {h}×{w} are shown averaged over {f}×{f} blocks."
+    return text.strip()
+
+
+def colorbar(lo: float, hi: float, width: int = 240, height: int = 14, diverging: bool = True) -> np.ndarray:
+    """A horizontal colour-bar image (height, width, 3) for the range [lo, hi]."""
+    ramp = np.linspace(lo, hi, width)[None, :].repeat(height, axis=0)
+    return apply_colormap(ramp, lo, hi) if diverging else grey(ramp, lo, hi)

@@ -1,0 +1,82 @@
+"""The plain-words summary of a normalization on a shape, and the warnings that apply to it."""
+
+from __future__ import annotations
+
+from .core import NormResult
+from .spec import NormSpec, identify
+
+
+def per_what(spec: NormSpec, shape) -> str:
+    """What one statistic belongs to, e.g. "one per channel", "one per sample and group of 2 channels"."""
+    n, c, h, w = shape
+    parts = []
+    if "N" not in spec.axes and n > 1:
+        parts.append("sample")
+    if "C" not in spec.axes and c > 1:
+        parts.append("channel")
+    elif "C" in spec.axes and spec.groups > 1:
+        size = c // spec.groups
+        parts.append(f"group of {size} channel{'s' if size > 1 else ''}")
+    kept_h, kept_w = "H" not in spec.axes and h > 1, "W" not in spec.axes and w > 1
+    if kept_h and kept_w:
+        parts.append("pixel")
+    elif kept_h:
+        parts.append("row")
+    elif kept_w:
+        parts.append("column")
+    if not parts:
+        return "one for the whole tensor"
+    return "one per " + (" and ".join(parts) if len(parts) <= 2 else ", ".join(parts[:-1]) + " and " + parts[-1])
+
+
+def torch_spelling(spec: NormSpec, shape) -> str | None:
+    """The PyTorch layer that computes this normalization on this shape, or None if none does."""
+    n, c, h, w = shape
+    name = identify(spec, shape).name
+    if name == "BatchNorm":
+        return f"nn.BatchNorm2d({c})"
+    if name == "LayerNorm":
+        return f"nn.LayerNorm([{c}, {h}, {w}])"
+    if name == "RMSNorm":
+        return f"nn.RMSNorm([{c}, {h}, {w}])"
+    if name == "InstanceNorm" and spec.axes == "HW":
+        return f"nn.InstanceNorm2d({c})"
+    if spec.axes == "CHW" and spec.center:
+        return f"nn.GroupNorm({spec.groups}, {c})"
+    if name == "LayerNorm channels-last":
+        return f"nn.LayerNorm({c}) on x.permute(0, 2, 3, 1)"
+    return None
+
+
+def summary_sentence(res: NormResult) -> str:
+    """E.g. "Reducing over N, H, W: 3 statistics (one per channel), 12,288 values each — this is
+    BatchNorm (PyTorch `nn.BatchNorm2d(3)`)."
+    """
+    spec, shape = res.spec, res.shape
+    ident = identify(spec, shape)
+    over = ", ".join(spec.axes) if spec.axes else "no axis"
+    if "C" in spec.axes and spec.groups > 1:
+        over = over.replace("C", f"C in {spec.groups} groups")
+    count = f"{res.n_groups:,} statistic{'s' if res.n_groups != 1 else ''} ({per_what(spec, shape)})"
+    each = f"{res.count:,} value{'s' if res.count != 1 else ''} each"
+    torch = torch_spelling(spec, shape)
+    if ident.is_custom:
+        what = "no standard layer does exactly this" if torch is None else f"PyTorch `{torch}`"
+        tail = f"a custom normalization ({what})"
+    else:
+        tail = f"this is {ident.label}" + (f" (PyTorch `{torch}`)" if torch else "")
+    centering = "" if spec.center else " without centering"
+    return f"Reducing over {over}{centering}: {count}, {each} — {tail}."
+
+
+def warnings_for(res: NormResult) -> list[str]:
+    """Every caution that applies: one-value groups, N = 1, the empty axis set, equivalences."""
+    out = list(res.warnings)
+    one_value = res.count == 1  # res.warnings already says so
+    out.extend(note for note in identify(res.spec, res.shape).notes if not (one_value and "x − μ = 0" in note))
+    if "N" in res.spec.axes and res.shape[0] > 1 and res.shape[0] < 4 and res.spec.axes == "NHW":
+        out.append(
+            f"Only {res.shape[0]} samples share each channel's statistics: with small batches BatchNorm's "
+            "statistics are noisy (the GN paper's Figure 1)."
+        )
+    return out

@@ -1,0 +1,81 @@
+"""Cached computations for the page, keyed by the input's content digest and the settings.
+
+Arrays come back read-only and shared between reruns (``st.cache_resource``); figure builders are
+cached on the same keys, so an unchanged setting redoes no work.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from .. import normalize
+from ..core import NormResult
+from ..figures import gallery, histograms, stats
+
+
+def _freeze(res: NormResult) -> NormResult:
+    for arr in (res.y, res.mean, res.var):
+        arr.flags.writeable = False
+    return res
+
+
+@st.cache_resource(max_entries=4, ttl=1800, show_spinner=False)
+def normalized(digest: str, _x, axes: str, groups: int, eps: float, center: bool, gamma, beta) -> NormResult:
+    """normalize(x, …) for the input with content ``digest``; gamma/beta as tuples or None."""
+    return _freeze(normalize(_x, axes, groups=groups, eps=eps, center=center, gamma=gamma, beta=beta))
+
+
+def run(inp, settings) -> NormResult:
+    """The cached result for a TensorInput and NormSettings."""
+    as_tuple = lambda a: None if a is None else tuple(float(v) for v in a)  # noqa: E731
+    return normalized(
+        inp.digest, inp.x, settings.axes, settings.groups, settings.eps, settings.center,
+        as_tuple(settings.gamma), as_tuple(settings.beta),
+    )  # fmt: skip
+
+
+def result_key(res: NormResult) -> tuple:
+    """A hashable key naming a result (used by the cached figure builders)."""
+    g = None if res.gamma is None else tuple(res.gamma)
+    b = None if res.beta is None else tuple(res.beta)
+    return (res.spec, res.shape, g, b)
+
+
+def _ranges(box):
+    """A box given as ((start, stop) × 4) back as four ranges."""
+    return None if box is None else tuple(range(a, b) for a, b in box)
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def gallery_for(digest: str, key: tuple, _x, _res: NormResult, samples, channels, box, is_image, labels, span):
+    """The gallery tiles; ``box`` is the selected group as ((start, stop) × 4) or None."""
+    return gallery.build_gallery(
+        _x,
+        _res.y,
+        samples=samples,
+        channels=channels,
+        box=_ranges(box),
+        is_image=is_image,
+        labels=labels,
+        out_range=span,
+    )
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def output_span(digest: str, key: tuple, _res: NormResult) -> float:
+    return gallery.output_range(_res.y)
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def histogram_for(digest: str, key: tuple, _x, _res: NormResult, box):
+    return histograms.histogram_figure(_x, _res.y, _ranges(box), center=_res.spec.center)
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def stats_figure_for(digest: str, key: tuple, _res: NormResult, selected, title):
+    return stats.stats_figure(_res, selected, title)
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def stats_table_for(digest: str, key: tuple, _res: NormResult, selected, limit):
+    return stats.stats_table(_res, selected, limit)

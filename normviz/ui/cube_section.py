@@ -1,0 +1,39 @@
+"""The 3D tensor cube on the page: view and colour choices, the chart, and clicks → selection."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from ..core import NormResult
+from ..figures.cube import CubeFigure, cube_from_result
+from . import compute, session
+from .cube_component import cube_chart, pending_click
+
+CHART_KEY = "cube"
+VIEWS = {"paper": "paper view (N × C × H·W)", "exact": "per sample (N blocks of C × H × W)"}
+COLORS = {"mean": "group mean μ", "variance": "group variance σ²", "group": "group identity"}
+
+
+def apply_pending_click(shape) -> None:
+    """Before the selection widgets are drawn: make a click on the cube the selected cell."""
+    clicked = pending_click(CHART_KEY)
+    if clicked is not None and all(0 <= v < s for v, s in zip(clicked, shape)):
+        session.put("cell", clicked)
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def _figure(digest: str, key: tuple, _res: NormResult, cell, view: str, color: str) -> CubeFigure:
+    return cube_from_result(_res, cell, view=view, color_by=color)
+
+
+def cube(inp, res: NormResult, cell) -> None:
+    """The cube with its view and colour choices; the user's camera survives every rerun."""
+    cols = st.columns(2)
+    view = cols[0].radio("Cube", list(VIEWS), key="view", format_func=VIEWS.get, horizontal=True)
+    color = cols[1].radio("Colour by", list(COLORS), key="color", format_func=COLORS.get, horizontal=True)
+    fig = _figure(inp.digest, compute.result_key(res), res, tuple(cell), view, color)
+    cube_chart(fig.figure, key=CHART_KEY, height=540)
+    st.caption(
+        "Each box is one group: its cells share one mean and one variance. Drag to turn, scroll to zoom, "
+        "click a cell to select its group." + (f" {fig.note}" if fig.note else "")
+    )

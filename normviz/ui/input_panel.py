@@ -1,0 +1,248 @@
+"""The input source and its settings; returns the tensor to normalize, cached by content."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import streamlit as st
+
+from .. import inputs, state
+from ..errors import NormvizError
+from ..inputs import TensorInput, content_hash
+from .text import md_escape
+
+LAST_GOOD = "_last_good_input"
+UPLOAD_TYPES = ["png", "jpg", "jpeg", "webp", "bmp", "gif", "tif", "tiff"]
+
+
+@dataclass(frozen=True, eq=False)
+class PageInput:
+    """A TensorInput with the digest that keys every cache, and whether it holds photo pixels."""
+
+    tensor: TensorInput
+    digest: str
+    is_image: bool
+
+    @property
+    def x(self):
+        return self.tensor.x
+
+    @property
+    def shape(self):
+        return self.tensor.shape
+
+    @property
+    def labels(self):
+        return self.tensor.labels
+
+
+# -- cached loaders: the key names the content, the underscored arguments carry it --------------
+@st.cache_resource(max_entries=8, ttl=1800, show_spinner="Reading images…")
+def _images(key: tuple, _files) -> TensorInput:
+    _, size, fit, colour = key
+    return inputs.load_images(_files, size=(size, size), fit=fit, colour=colour)
+
+
+@st.cache_resource(max_entries=8, ttl=1800, show_spinner="Making the tensor…")
+def _random(key: tuple) -> TensorInput:
+    n, c, h, w, dist, nshift, nscale, cshift, cscale, seed = key
+    return inputs.random_tensor(
+        n, c, h, w, distribution=dist, sample_shift=nshift, sample_scale=nscale,
+        channel_shift=cshift, channel_scale=cscale, seed=seed,
+    )  # fmt: skip
+
+
+@st.cache_resource(max_entries=8, ttl=1800, show_spinner="Computing feature maps…")
+def _features(key: tuple, _images_input: TensorInput) -> TensorInput:
+    _, bank, names, k, ksize, relu, seed = key
+    filters = names if bank == "named" else k
+    return inputs.feature_maps(_images_input, filters=filters, kernel_size=ksize, relu=relu, seed=seed)
+
+
+@st.cache_resource(max_entries=4, ttl=1800, show_spinner="Reading the array…")
+def _array(key: tuple, _name: str, _data: bytes) -> TensorInput:
+    _, array_key, layout = key
+    return inputs.load_array(_name, _data, key=array_key, layout=layout)
+
+
+def _digests(uploads) -> tuple[tuple[str, str], ...]:
+    """(name, content hash) per uploaded file; each file is hashed once per session."""
+    memo = st.session_state.setdefault("_upload_digests", {})
+    out = []
+    for f in uploads:
+        if f.file_id not in memo:
+            memo[f.file_id] = content_hash(f.getvalue())
+        out.append((f.name, memo[f.file_id]))
+    return tuple(out)
+
+
+# -- the panel -----------------------------------------------------------------------------------
+def choose_input() -> tuple[PageInput, list[str]]:
+    """Source picker and its settings. Returns the input and messages for the page; on a bad
+    file or setting it shows the error and keeps the last good input (or the sample photos)."""
+    source = st.selectbox(
+        "Source",
+        state.SOURCES,
+        key="source",
+        format_func=state.SOURCE_LABELS.get,
+        help="The tensor x[N, C, H, W] to normalize.",
+    )
+    messages: list[str] = []
+    try:
+        page_input = _load(source, messages)
+    except NormvizError as err:
+        st.error(md_escape(str(err)), icon="🚫")
+        page_input = st.session_state.get(LAST_GOOD) or _samples_input(state.SAMPLE_NAMES, 96, "crop", "auto")
+        messages.append("Showing the last input that worked; fix the setting or file above to replace it.")
+    else:
+        st.session_state[LAST_GOOD] = page_input
+    st.caption(md_escape(page_input.tensor.description))
+    for notice in page_input.tensor.notices:
+        st.info(md_escape(notice), icon="ℹ️")
+    return page_input, messages
+
+
+def _load(source: str, messages: list[str]) -> PageInput:
+    if source == "random":
+        return _random_input()
+    if source == "npy":
+        return _array_input(messages)
+    if source == "features":
+        base = st.radio(
+            "Images",
+            ("samples", "upload"),
+            key="fbase",
+            horizontal=True,
+            format_func={"samples": "sample photos", "upload": "my uploads"}.get,
+        )
+        images = _images_input(base, messages)
+        return _features_input(images)
+    return _images_input(source, messages)
+
+
+def _image_settings() -> tuple[int, str, str]:
+    size = st.number_input("Size (H = W, pixels)", min_value=4, max_value=inputs.MAX_SIDE, step=8, key="size")
+    fit = st.radio(
+        "Fit",
+        inputs.FIT_MODES,
+        key="fit",
+        horizontal=True,
+        help=(
+            "crop: scale to cover, keep the centre · squash: stretch the whole image · pad: fit inside, fill with grey"
+        ),
+    )
+    colour = st.radio(
+        "Colour",
+        inputs.COLOUR_MODES,
+        key="colour",
+        horizontal=True,
+        help=("auto: RGB if any image has colour (grey ones fill R = G = B) · rgb: always 3 channels · grey: luma"),
+    )
+    return int(size), fit, colour
+
+
+def _images_input(source: str, messages: list[str]) -> PageInput:
+    if source == "upload":
+        uploads = st.file_uploader(
+            f"Images (PNG, JPEG, WebP, BMP, GIF, TIFF; up to {inputs.MAX_IMAGES}, {inputs.MAX_UPLOAD_MB} MB each)",
+            type=UPLOAD_TYPES,
+            accept_multiple_files=True,
+            key="uploads",
+        )
+        size, fit, colour = _image_settings()
+        if not uploads:
+            messages.append(
+                "No images uploaded yet: showing the sample photos. Uploaded files never travel in a shared link."
+            )
+            return _samples_input(state.SAMPLE_NAMES, size, fit, colour)
+        key = (_digests(uploads), size, fit, colour)
+        files = tuple((f.name, f.getvalue()) for f in uploads)
+        return PageInput(_images(key, files), content_hash(("images",) + key), True)
+    photos = st.multiselect("Photos", state.SAMPLE_NAMES, key="photos", help="Each photo is one sample n.")
+    size, fit, colour = _image_settings()
+    if not photos:
+        raise NormvizError("No photo is selected; pick at least one sample photo.")
+    return _samples_input(tuple(photos), size, fit, colour)
+
+
+def _samples_input(photos, size, fit, colour) -> PageInput:
+    files = tuple((name, data) for name, data in inputs.sample_files() if name in photos)
+    key = (tuple((name, "sample") for name, _ in files), size, fit, colour)
+    return PageInput(_images(key, files), content_hash(("samples",) + key), True)
+
+
+def _random_input() -> PageInput:
+    cols = st.columns(4)
+    for col, key, label in zip(cols, ("rn", "rc", "rh", "rw"), "NCHW"):
+        col.number_input(label, min_value=1, max_value=4096, step=1, key=key)
+    st.radio("Distribution", inputs.DISTRIBUTIONS, key="dist", horizontal=True)
+    st.caption(
+        "Spread between samples (removed by per-sample norms) and between channels (removed by per-channel norms):"
+    )
+    cols = st.columns(2)
+    cols[0].number_input("sample shift", 0.0, float(inputs.MAX_SHIFT_SPREAD), step=0.5, key="nshift")
+    cols[1].number_input("sample scale", 0.0, float(inputs.MAX_SCALE_SPREAD), step=0.1, key="nscale")
+    cols[0].number_input("channel shift", 0.0, float(inputs.MAX_SHIFT_SPREAD), step=0.5, key="cshift")
+    cols[1].number_input("channel scale", 0.0, float(inputs.MAX_SCALE_SPREAD), step=0.1, key="cscale")
+    st.number_input("Seed", 0, 2**31 - 1, step=1, key="seed")
+    ss = st.session_state
+    key = tuple(ss[k] for k in ("rn", "rc", "rh", "rw", "dist", "nshift", "nscale", "cshift", "cscale", "seed"))
+    return PageInput(_random(key), content_hash(("random",) + key), False)
+
+
+def _features_input(images: PageInput) -> PageInput:
+    bank = st.radio(
+        "Filters",
+        ("named", "random"),
+        key="bank",
+        horizontal=True,
+        format_func={"named": "named bank", "random": "random (He init)"}.get,
+    )
+    if bank == "named":
+        names = st.multiselect("Named filters", inputs.NAMED_FILTERS, key="fnames")
+        if not names:
+            raise NormvizError("No filter is selected; pick at least one named filter.")
+    else:
+        names = ()
+        st.number_input("Number of filters K", 1, inputs.MAX_FILTERS, step=1, key="k")
+        st.number_input("Filter seed", 0, 2**31 - 1, step=1, key="seed")
+    ksize = st.radio("Filter size", inputs.KERNEL_SIZES, key="ksize", horizontal=True, format_func=lambda s: f"{s}×{s}")
+    relu = st.toggle("ReLU after the convolution", key="relu")
+    ss = st.session_state
+    key = (images.digest, bank, tuple(names), ss["k"], ksize, relu, ss["seed"])
+    return PageInput(_features(key, images.tensor), content_hash(("features",) + key), False)
+
+
+def _array_input(messages: list[str]) -> PageInput:
+    upload = st.file_uploader("Array file (.npy or .npz)", type=["npy", "npz"], key="npy_file")
+    if upload is None:
+        messages.append(
+            "No array uploaded yet: showing the sample photos. Uploaded files never travel in a shared link."
+        )
+        return _samples_input(state.SAMPLE_NAMES, 96, "crop", "auto")
+    data = upload.getvalue()
+    ((_, digest),) = _digests([upload])
+    arrays = inputs.list_arrays(upload.name, data)
+    usable = [a for a in arrays if not a.problem]
+    if not usable:
+        raise NormvizError(
+            " ".join(a.problem for a in arrays) or f"{inputs.display_name(upload.name)} holds no arrays."
+        )
+    for a in arrays:
+        if a.problem:
+            st.warning(md_escape(f"{a.label}: {a.problem}"))
+    array_key = None
+    if len(arrays) > 1:
+        labels = {a.key: a.label for a in usable}
+        array_key = st.selectbox("Array", list(labels), format_func=labels.get, key="npy_key")
+    chosen = next(a for a in usable if array_key in (None, a.key))
+    layout = None
+    if len(chosen.shape) == 4:
+        guess = inputs.suggest_layout(chosen.shape)
+        if st.session_state.get("_layout_for") != (digest, chosen.key):
+            st.session_state["layout"] = guess.layout
+            st.session_state["_layout_for"] = (digest, chosen.key)
+        layout = st.radio("Layout", inputs.LAYOUTS, key="layout", horizontal=True)
+        st.caption(md_escape(f"Suggested {guess.layout}: {guess.reason}"))
+    key = (digest, array_key, layout)
+    return PageInput(_array(key, upload.name, data), content_hash(("array",) + key), False)
