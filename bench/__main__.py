@@ -47,6 +47,7 @@ def print_table(rows):
         ("name", "case"),
         ("ours_ms", "ours ms"),
         ("ref_ms", "baseline ms"),
+        ("bytes", "bytes"),
         ("ratio", "ratio"),
         ("budget", "budget"),
         ("mem_x", "mem ×input"),

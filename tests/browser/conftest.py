@@ -39,7 +39,7 @@ def wait_for_health(url: str, process: subprocess.Popen, timeout: float = SERVER
     while time.monotonic() < deadline:
         if process.poll() is not None:
             output = process.stdout.read() if process.stdout else ""
-            pytest.fail(f"streamlit exited with code {process.returncode} before it was healthy:\n{output}")
+            raise RuntimeError(f"streamlit exited with code {process.returncode} before it was healthy:\n{output}")
         try:
             with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
                 if response.read().decode().strip() == "ok":
@@ -47,46 +47,50 @@ def wait_for_health(url: str, process: subprocess.Popen, timeout: float = SERVER
         except OSError:
             pass
         time.sleep(0.25)
-    pytest.fail(f"streamlit at {url} was not healthy after {timeout:.0f} s")
+    raise RuntimeError(f"streamlit at {url} was not healthy after {timeout:.0f} s")
+
+
+def start_server(script: str, *extra_args: str) -> tuple[str, subprocess.Popen]:
+    """Start ``streamlit run <script>`` (path relative to the repository) on a free port and wait until
+    it is healthy; returns its URL and process."""
+    port = free_port()
+    command = [
+        sys.executable, "-m", "streamlit", "run", str(ROOT / script),
+        "--server.headless", "true",
+        "--server.port", str(port),
+        "--server.fileWatcherType", "none",
+        "--browser.gatherUsageStats", "false",
+        *extra_args,
+    ]  # fmt: skip
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    url = f"http://127.0.0.1:{port}"
+    wait_for_health(url, process)
+    return url, process
+
+
+def stop_server(process: subprocess.Popen) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 @pytest.fixture(scope="session")
 def streamlit_app():
-    """Start ``streamlit run <script>`` (path relative to the repository) on a free port; returns its URL.
-
-    Each script is started once per session and stopped at the end of the session.
-    """
+    """``start(script)`` runs a script's server once per session and returns its URL; all stop at the end."""
     servers: dict[str, tuple[str, subprocess.Popen]] = {}
 
     def start(script: str, *extra_args: str) -> str:
-        if script in servers:
-            return servers[script][0]
-        port = free_port()
-        command = [
-            sys.executable, "-m", "streamlit", "run", str(ROOT / script),
-            "--server.headless", "true",
-            "--server.port", str(port),
-            "--server.fileWatcherType", "none",
-            "--browser.gatherUsageStats", "false",
-            *extra_args,
-        ]  # fmt: skip
-        env = dict(os.environ, PYTHONPATH=str(ROOT))
-        process = subprocess.Popen(
-            command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
-        )
-        url = f"http://127.0.0.1:{port}"
-        servers[script] = (url, process)
-        wait_for_health(url, process)
-        return url
+        if script not in servers:
+            servers[script] = start_server(script, *extra_args)
+        return servers[script][0]
 
     yield start
     for _, process in servers.values():
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_server(process)
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,145 @@
+"""The page in a real browser: time to first full render, and time from toggling an axis until the
+page settles, against an empty one-checkbox Streamlit app started the same way (the floor).
+
+"Settled" is the last DOM change (a MutationObserver in the page and in the cube's frame) before
+a quiet spell with the script finished. Also counts the bytes each toggle brings (WebSocket frames
+and fetched media).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import statistics
+import time
+from pathlib import Path
+
+from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, start_server, stop_server, wait_for_app
+
+ROOT = Path(__file__).resolve().parents[1]
+EMPTY_APP = "bench/empty_app.py"
+QUIET_MS = 600
+
+OBSERVE = """() => {
+  window.__lastChange = performance.now();
+  const note = () => { window.__lastChange = performance.now(); };
+  new MutationObserver(note).observe(document, {subtree: true, childList: true, attributes: true,
+                                                characterData: true});
+}"""
+
+
+def _observe_all(page) -> None:
+    for frame in page.frames:
+        with contextlib.suppress(Exception):  # a frame that went away
+            frame.evaluate(OBSERVE)
+
+
+def _last_change(page) -> float:
+    """Latest DOM change over the page and its frames, on the page's clock (ms)."""
+    origin = page.evaluate("performance.timeOrigin")
+    latest = 0.0
+    for frame in page.frames:
+        try:
+            t, o = frame.evaluate("[window.__lastChange || 0, performance.timeOrigin]")
+        except Exception:
+            continue
+        latest = max(latest, t + o - origin)
+    return latest
+
+
+def _settle(page, timeout_s: float = 60) -> float:
+    """Wait until the script is done and nothing changed for QUIET_MS; return the last change (ms)."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        page.wait_for_timeout(100)
+        running = page.evaluate(
+            "document.querySelector('[data-testid=stApp]')?.dataset.testScriptState !== 'notRunning'"
+        )
+        if running:
+            continue
+        last = _last_change(page)
+        if page.evaluate("performance.now()") - last >= QUIET_MS:
+            return last
+    raise TimeoutError("the page did not settle")
+
+
+class _Bytes:
+    """WebSocket frames received and media fetched, in bytes."""
+
+    def __init__(self, page):
+        self.count = 0
+        page.on("websocket", lambda ws: ws.on("framereceived", self._frame))
+        page.on("response", self._response)
+
+    def _frame(self, payload):
+        self.count += len(payload)
+
+    def _response(self, response):
+        if "/media/" in response.url or "/component/" in response.url:
+            with contextlib.suppress(Exception):
+                self.count += len(response.body())
+
+
+def _measure(browser, url: str, toggle, first_ready, toggles: int) -> dict:
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    counter = _Bytes(page)
+    page.goto(url)
+    wait_for_app(page, timeout=120_000)
+    first_ready(page)
+    _observe_all(page)
+    first_render = _settle(page)  # ms from navigation start to the last change
+    latencies, sizes = [], []
+    for i in range(toggles):
+        _observe_all(page)
+        before = counter.count
+        clicked_at = page.evaluate("performance.now()")
+        toggle(page, i)
+        last = _settle(page)
+        latencies.append(last - clicked_at)
+        sizes.append(counter.count - before)
+    context.close()
+    return {"first": first_render, "toggle": statistics.median(latencies), "bytes": statistics.median(sizes)}
+
+
+def _pill(page, i):
+    page.get_by_role("button", name="C · channel").click()
+
+
+def _checkbox(page, i):
+    page.get_by_text("a checkbox").click()
+
+
+def _cube_drawn(page):
+    frame = page.frame_locator("iframe[title*='cube']").first
+    frame.locator(".js-plotly-plot").wait_for(timeout=120_000)
+
+
+def _checkbox_shown(page):
+    page.get_by_text("a checkbox").wait_for()
+
+
+def run(smoke: bool = False) -> list[dict]:
+    if not CHROMIUM.exists():
+        return [{"group": "browser", "name": "skipped", "note": f"no Chromium at {CHROMIUM}"}]
+    from playwright.sync_api import sync_playwright
+
+    toggles = 2 if smoke else 9
+    servers = [start_server("app.py"), start_server(EMPTY_APP)]
+    try:
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+            ours = _measure(browser, servers[0][0], _pill, _cube_drawn, toggles)
+            floor = _measure(browser, servers[1][0], _checkbox, _checkbox_shown, toggles)
+            browser.close()
+    finally:
+        for _, process in servers:
+            stop_server(process)
+    return [
+        {"group": "browser", "name": "first full render", "ours_ms": ours["first"], "ref_ms": floor["first"],
+         "ratio": ours["first"] / floor["first"], "note": "page load until the page settles; baseline: empty app"},
+        {"group": "browser", "name": f"axis toggle until settled (median of {toggles})", "ours_ms": ours["toggle"],
+         "ref_ms": floor["toggle"], "ratio": ours["toggle"] / floor["toggle"], "budget": "≤ 3×",
+         "note": "click → last DOM change (page and cube frame); baseline: a checkbox in an empty app"},
+        {"group": "browser", "name": "bytes received per toggle (median)", "bytes": int(ours["bytes"]),
+         "note": f"WebSocket frames + media; empty app: {int(floor['bytes'])} B"},
+    ]  # fmt: skip
