@@ -15,9 +15,11 @@ with st.sidebar:
     shape_notices = controls.fit_to_shape(inp.shape)
 
 # 2. pick what shares a mean and a variance
+axes, groups = controls.layer_controls(inp.shape[1])
 with st.sidebar:
-    st.header("2 · Normalization")
-    settings = controls.normalization_controls(inp.shape[1])
+    st.header("2 · Details")
+    eps, center, gamma, beta = controls.detail_controls(inp.shape[1])
+settings = controls.NormSettings(axes, groups, eps, center, gamma, beta)
 
 # 3. look
 res, run_error = page.normalize_or_last_good(inp, settings)

@@ -45,16 +45,17 @@ def fit_to_shape(shape) -> list[str]:
     return notices
 
 
-def normalization_controls(channels: int) -> NormSettings:
-    """Preset, axis toggles (kept in step both ways), G, ε, centering, γ/β."""
-    st.selectbox(
+def layer_controls(channels: int) -> tuple[str, int]:
+    """The question itself, in one row: a preset, the axes to reduce over (kept in step both ways), G."""
+    cols = st.columns([2, 4, 1.3], vertical_alignment="bottom")
+    cols[0].selectbox(
         "Preset",
         state.PRESET_CHOICES,
         key="preset",
         on_change=session.apply_preset,
-        help="A named layer sets the toggles below; changing a toggle shows the layer it amounts to.",
+        help="A named layer sets the axes; changing an axis shows the layer it amounts to.",
     )
-    st.pills(
+    cols[1].pills(
         "Reduce over",
         list("NCHW"),
         selection_mode="multi",
@@ -66,14 +67,18 @@ def normalization_controls(channels: int) -> NormSettings:
     axes = session.get("axes")
     groups = 1
     if "C" in axes:
-        options = divisors(channels)
-        groups = st.selectbox(
-            "Channel groups G",
-            options,
+        groups = cols[2].selectbox(
+            "Groups G",
+            divisors(channels),
             key="groups",
             on_change=session.follow_toggles,
             help="GroupNorm splits the C channels into G groups of C/G; only divisors of C are offered.",
         )
+    return axes, int(groups)
+
+
+def detail_controls(channels: int) -> tuple[float, bool, np.ndarray | None, np.ndarray | None]:
+    """ε, centering, γ and β."""
     eps = _eps_control()
     center = st.toggle(
         "Subtract the mean (centering)",
@@ -82,7 +87,7 @@ def normalization_controls(channels: int) -> NormSettings:
         help="Off gives RMS normalization: x / √(mean(x²) + ε).",
     )
     gamma, beta = _affine_controls(channels)
-    return NormSettings(axes, int(groups), eps, bool(center), gamma, beta)
+    return eps, bool(center), gamma, beta
 
 
 def _eps_control() -> float:

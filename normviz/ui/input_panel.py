@@ -98,7 +98,10 @@ def choose_input() -> tuple[PageInput, list[str]]:
         st.session_state[LAST_GOOD] = page_input
     st.caption(md_escape(page_input.tensor.description))
     for notice in page_input.tensor.notices:
-        st.info(md_escape(notice), icon="ℹ️")
+        if source == "samples":
+            st.caption("ℹ️ " + md_escape(notice))  # expected for the bundled photos: keep it small
+        else:
+            st.info(md_escape(notice), icon="ℹ️")
     return page_input, messages
 
 

@@ -16,12 +16,24 @@ from .text import md_escape
 LAST_GOOD_SETTINGS = "_last_good_settings"
 
 
+#: Less empty space above the page and the sidebar (static CSS, no user content).
+_COMPACT = (
+    "<style>[data-testid='stMainBlockContainer']{padding-top:2.2rem}"
+    "[data-testid='stSidebarUserContent']{padding-top:1rem}</style>"
+)
+
+
 def header() -> None:
-    st.title("normviz")
+    st.markdown(_COMPACT, unsafe_allow_html=True)
+    st.markdown(
+        "## normviz <small style='font-weight:400;font-size:0.55em;color:#666'>— which values share a mean "
+        "and a variance?</small>",
+        unsafe_allow_html=True,
+    )
     st.caption(
-        "Every normalization layer is a choice of which values share one mean and one variance. "
-        "Pick the axes of x[N, C, H, W] to reduce over — or a preset — and see the groups on the cube, "
-        "their statistics, and what they do to your images."
+        "Every normalization layer is a choice of which values of x[N, C, H, W] share one mean and one "
+        "variance. Pick the axes to reduce over — or a preset — and see the groups on the cube, their "
+        "statistics, and what they do to your images."
     )
 
 

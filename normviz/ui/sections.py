@@ -30,7 +30,7 @@ def box_key(box) -> tuple:
 
 
 def summary(res: NormResult, notices=()) -> None:
-    st.markdown(f"#### {summary_sentence(res)}")
+    st.markdown(f"##### {summary_sentence(res)}")
     for text in [*notices, *warnings_for(res)]:
         st.warning(text, icon="⚠️")
 
