@@ -112,7 +112,7 @@ def stats_figure(res: NormResult, selected=None, title: str | None = None) -> go
     fig = make_subplots(
         rows=len(shown),
         cols=2,
-        horizontal_spacing=0.12,
+        horizontal_spacing=0.2,
         vertical_spacing=0.06 if len(shown) > 1 else 0.1,
         subplot_titles=[f"{t}{_facet_label(lead, f, names)}" for f in shown for t in ("mean μ", "variance σ²")],
     )
@@ -121,30 +121,35 @@ def stats_figure(res: NormResult, selected=None, title: str | None = None) -> go
         for a, v in zip(lead, facet):
             index[a] = v
         sl = tuple(slice(None) if a in (row_ax, col_ax) else index[a] for a in range(4))
-        for col, grid, bar_x in ((1, mean[sl], 0.44), (2, var[sl], 1.0)):
+        for col, grid in ((1, mean[sl]), (2, var[sl])):
             fig.add_heatmap(
                 z=grid,
                 row=r,
                 col=col,
-                colorscale="Viridis",
-                showscale=r == 1,
-                colorbar={"x": bar_x, "len": 0.9 / len(shown), "y": 1 - (r - 0.5) / len(shown), "thickness": 12},
+                coloraxis="coloraxis" if col == 1 else "coloraxis2",
                 hovertemplate=f"{names[row_ax][0]} %{{y}}, {names[col_ax][0]} %{{x}}: %{{z:.6g}}<extra></extra>",
             )
-            fig.update_yaxes(title_text=names[row_ax], autorange="reversed", row=r, col=col)
+            fig.update_yaxes(title_text=names[row_ax] if col == 1 else None, autorange="reversed", row=r, col=col)
             fig.update_xaxes(title_text=names[col_ax] if r == len(shown) else None, row=r, col=col)
             if selected is not None and all(selected[a] == index[a] for a in lead):
                 y0, x0 = selected[row_ax], selected[col_ax]
-                fig.add_shape(
-                    type="rect",
-                    x0=x0 - 0.5,
-                    x1=x0 + 0.5,
-                    y0=y0 - 0.5,
-                    y1=y0 + 0.5,
-                    row=r,
-                    col=col,
-                    line={"color": HIGHLIGHT_CSS, "width": 3},
-                )
+                for color, width in (("black", 5), (HIGHLIGHT_CSS, 2)):  # visible on any cell colour
+                    fig.add_shape(
+                        type="rect",
+                        x0=x0 - 0.5,
+                        x1=x0 + 0.5,
+                        y0=y0 - 0.5,
+                        y1=y0 + 0.5,
+                        row=r,
+                        col=col,
+                        line={"color": color, "width": width},
+                    )
+    # one colour scale per statistic, shared by every panel, with its bar right of its column
+    first_end = fig.layout.xaxis.domain[1]
+    fig.update_layout(
+        coloraxis={"colorscale": "Viridis", "colorbar": {"x": first_end + 0.01, "thickness": 12, "len": 0.9}},
+        coloraxis2={"colorscale": "Viridis", "colorbar": {"x": 1.01, "thickness": 12, "len": 0.9}},
+    )
     if len(facets) > len(shown):
         title = (title + " — " if title else "") + f"first {len(shown)} of {len(facets)} panels"
     return _finish(fig, title, height=max(320, 260 * len(shown)))

@@ -1,0 +1,124 @@
+"""Pure builders of the page: gallery tiles, statistics table/CSV/chart, histograms, worked arithmetic."""
+
+import io
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import normviz
+from normviz.arithmetic import worked_cell
+from normviz.figures import gallery, histograms, stats
+from normviz.figures.colors import HIGHLIGHT, apply_colormap
+
+RNG = np.random.default_rng(0)
+IMAGES = RNG.uniform(0, 1, size=(4, 3, 12, 10)).astype(np.float32)
+IMAGES[1] *= 0.2  # a dark image
+
+
+def test_gallery_rows_tiles_and_shared_scales():
+    res = normviz.normalize(IMAGES, "NHW")
+    gal = gallery.build_gallery(IMAGES, res.y, samples=range(4), channels=range(3), is_image=True)
+    assert len(gal.rows) == 4
+    kinds = [t.kind for t in gal.rows[0]]
+    assert kinds == ["input RGB", "output RGB"] + ["input", "output"] * 3
+    assert gal.input_range == (0.0, 1.0)
+    # the dark photo stays darker than the others under BatchNorm's shared statistics
+    dark, bright = gal.rows[1][1].image.mean(), gal.rows[0][1].image.mean()
+    assert dark < bright - 40
+    # small images are repeated up to about TILE_SIDE pixels
+    assert gal.rows[0][2].image.shape == (12 * gal.scale, 10 * gal.scale, 3)
+
+
+def test_instance_norm_erases_the_dark_images_brightness():
+    res = normviz.normalize(IMAGES, "HW")
+    gal = gallery.build_gallery(IMAGES, res.y, samples=range(4), channels=[0], is_image=True)
+    means = [row[1].image.mean() for row in gal.rows]
+    assert max(means) - min(means) < 8
+
+
+def test_selected_group_is_outlined_only_where_it_lies():
+    res = normviz.normalize(IMAGES, "C")  # one group per pixel
+    box = res.group_box(res.group_of(2, 0, 5, 4))
+    gal = gallery.build_gallery(IMAGES, res.y, samples=range(4), channels=range(3), box=box, is_image=True)
+    marked = [(t.sample, t.channel) for row in gal.rows for t in row if t.selected]
+    assert set(marked) == {(2, None), (2, 0), (2, 1), (2, 2)}
+    tile = next(t for t in gal.rows[2] if t.kind == "input" and t.channel == 1)
+    s = int(gal.scale)
+    assert (tile.image[5 * s, 4 * s] == np.array(HIGHLIGHT)).all()  # top-left corner of the pixel's outline
+    unmarked = next(t for t in gal.rows[0] if t.kind == "input" and t.channel == 1)
+    assert not (unmarked.image == np.array(HIGHLIGHT)).all(axis=-1).any()
+
+
+def test_large_images_are_averaged_down_and_say_so():
+    x = RNG.normal(size=(2, 1, 400, 300)).astype(np.float32)
+    res = normviz.normalize(x, "HW")
+    gal = gallery.build_gallery(x, res.y, samples=[0], channels=[0])
+    assert max(gal.rows[0][0].image.shape[:2]) <= gallery.TILE_SIDE
+    assert "averaged over 4×4 blocks" in gal.note and "1 of 2 samples" in gal.note
+
+
+def test_output_range_is_symmetric_and_robust():
+    y = np.concatenate([RNG.normal(size=100_000), [1e6]]).astype(np.float32)
+    span = gallery.output_range(y.reshape(1, 1, 1, -1))
+    assert 2.5 <= span <= 3.5 and span * 2 == int(span * 2)
+
+
+def test_colormap_ends_and_middle():
+    rgb = apply_colormap(np.array([-2.0, 0.0, 2.0]), -2, 2)
+    assert rgb[0, 2] > rgb[0, 0] and rgb[2, 0] > rgb[2, 2]  # blue for negative, red for positive
+    assert (rgb[1] == 247).all()  # white at zero
+
+
+def test_stats_table_and_csv_hold_every_group_exactly():
+    res = normviz.normalize(IMAGES, "CHW", groups=3)
+    table = stats.stats_table(res, selected=(2, 1, 0, 0))
+    assert len(table) == res.n_groups == 12
+    np.testing.assert_array_equal(table["mean μ"].to_numpy(), res.mean.reshape(-1))
+    row = table[table["selected"]].iloc[0]
+    assert (row["group"], row["n"], row["c"], row["h"], row["w"]) == ("(2, 1, 0, 0)", "2", "1", "0–11", "0–9")
+    back = pd.read_csv(io.StringIO(stats.stats_csv(res)))
+    np.testing.assert_array_equal(back["variance σ²"].to_numpy(), res.var.reshape(-1))
+
+
+def test_stats_table_limit_keeps_the_selected_row():
+    res = normviz.normalize(IMAGES, "C")
+    table = stats.stats_table(res, selected=(3, 0, 11, 9), limit=10)
+    assert len(table) == 11 and table.iloc[-1]["selected"]
+
+
+@pytest.mark.parametrize(
+    "axes, kind, panels",
+    [("NHW", "bar", 2), ("HW", "heatmap", 2), ("C", "heatmap", 8), ("NCHW", None, 0)],
+)
+def test_stats_figure_fits_the_grid(axes, kind, panels):
+    res = normviz.normalize(IMAGES, axes)
+    fig = stats.stats_figure(res, selected=res.group_of(0, 0, 0, 0))
+    if kind is None:
+        assert fig is None
+        return
+    assert {t.type for t in fig.data} == {kind} and len(fig.data) == panels
+    if kind == "heatmap":
+        assert len(fig.layout.shapes) == 4  # the selected cell outlined (dark and light) in μ and in σ²
+
+
+def test_histograms_are_densities_with_the_selected_group():
+    res = normviz.normalize(IMAGES, "NHW")
+    box = res.group_box((0, 1, 0, 0))
+    fig = histograms.histogram_figure(IMAGES, res.y, box)
+    names = [t.name for t in fig.data]
+    assert names.count("all values") == 2 and names.count("selected group") == 2 and "N(0, 1)" in names
+    bars = fig.data[0]
+    assert np.sum(np.asarray(bars.y) * np.asarray(bars.width)) == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize("center", [True, False])
+def test_worked_arithmetic_reproduces_the_output(center):
+    gamma, beta = np.array([1.5, -2.0, 0.5]), np.array([0.1, 0.0, -3.0])
+    res = normviz.normalize(IMAGES, "NHW", center=center, gamma=gamma, beta=beta)
+    worked = worked_cell(res, IMAGES, (3, 1, 7, 2))
+    assert worked.y_from_formula == pytest.approx(float(res.y[3, 1, 7, 2]), abs=2e-6)
+    assert worked.gamma == -2.0 and worked.beta == 0.0
+    text = worked.latex()
+    assert f"{float(IMAGES[3, 1, 7, 2]):.6g}" in text and f"{worked.y_from_formula:.6g}" in text
+    assert ("\\mu" in text) == center
