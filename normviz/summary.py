@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .codegen import NEEDS_LAYOUT, layer_kind, snippet
 from .core import NormResult
 from .spec import NormSpec, identify
 
@@ -29,23 +30,31 @@ def per_what(spec: NormSpec, shape) -> str:
     return "one per " + (" and ".join(parts) if len(parts) <= 2 else ", ".join(parts[:-1]) + " and " + parts[-1])
 
 
+_LAYER_SETTINGS = ("eps", "affine", "elementwise_affine")  # the snippet's keywords; the rest are sizes
+
+
+def _size_text(size) -> str:
+    """A size argument as the summary writes it: "3" for 3 or (3,), "[3, 64, 48]" for (3, 64, 48)."""
+    if isinstance(size, tuple):
+        return str(size[0]) if len(size) == 1 else str(list(size))
+    return str(size)
+
+
 def torch_spelling(spec: NormSpec, shape) -> str | None:
-    """The PyTorch layer that computes this normalization on this shape, or None if none does."""
-    n, c, h, w = shape
-    name = identify(spec, shape).name
-    if name == "BatchNorm":
-        return f"nn.BatchNorm2d({c})"
-    if name == "LayerNorm":
-        return f"nn.LayerNorm([{c}, {h}, {w}])"
-    if name == "RMSNorm":
-        return f"nn.RMSNorm([{c}, {h}, {w}])"
-    if name == "InstanceNorm" and spec.axes == "HW":
-        return f"nn.InstanceNorm2d({c})"
-    if spec.axes == "CHW" and spec.center:
-        return f"nn.GroupNorm({spec.groups}, {c})"
-    if name == "LayerNorm channels-last":
-        return f"nn.LayerNorm({c}) on x.permute(0, 2, 3, 1)"
-    return None
+    """The PyTorch layer that computes this normalization on this shape, or None if none does.
+
+    The layer is the one codegen's PyTorch snippet uses on an NCHW tensor, written with its sizes alone
+    (e.g. "nn.LayerNorm([3, 64, 48])"), and with the permute when that layer wants channels last.
+
+    >>> torch_spelling(NormSpec.make("CHW", groups=2), (4, 6, 8, 8))
+    'nn.GroupNorm(2, 6)'
+    """
+    snip = snippet(spec, shape, "pytorch", "NCHW")
+    if snip.layer is None:
+        return None
+    sizes = ", ".join(_size_text(value) for key, value in snip.arguments.items() if key not in _LAYER_SETTINGS)
+    permute = " on x.permute(0, 2, 3, 1)" if NEEDS_LAYOUT["pytorch"][layer_kind(spec)] == "last" else ""
+    return f"{snip.layer.removeprefix('torch.')}({sizes}){permute}"
 
 
 def summary_sentence(res: NormResult) -> str:
