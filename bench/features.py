@@ -98,7 +98,16 @@ def run(smoke: bool = False) -> list[dict]:
             note = f"{threads} thread(s), min of {rounds}×{repeats} runs, each round after a {settle:g} s warm-up"
             if torch is None:
                 ours_ms = min(_best_ms(ours, repeats, settle) for _ in range(rounds))
-                rows.append(dict(name=name, ours_ms=ours_ms, ref_ms=None, ratio=None, note=note + "; torch missing"))
+                rows.append(
+                    dict(
+                        group="features",
+                        name=name,
+                        ours_ms=ours_ms,
+                        ref_ms=None,
+                        ratio=None,
+                        note=note + "; torch missing",
+                    )
+                )
                 continue
             x_ref, w_ref = torch.from_numpy(x.copy()), torch.from_numpy(weights)
 
@@ -111,7 +120,9 @@ def run(smoke: bool = False) -> list[dict]:
             for _ in range(rounds):
                 ours_ms = min(ours_ms, _best_ms(ours, repeats, settle))
                 ref_ms = min(ref_ms, _best_ms(reference, repeats, settle))
-            rows.append(dict(name=name, ours_ms=ours_ms, ref_ms=ref_ms, ratio=ours_ms / ref_ms, note=note))
+            rows.append(
+                dict(group="features", name=name, ours_ms=ours_ms, ref_ms=ref_ms, ratio=ours_ms / ref_ms, note=note)
+            )
     finally:
         if torch:
             torch.set_num_threads(previous_threads)
