@@ -91,21 +91,34 @@ class CubePage:
         box = self.iframe.bounding_box()
         return box["x"] + fx * box["width"], box["y"] + fy * box["height"]
 
-    def hover_a_box(self) -> tuple[float, float, str]:
-        """Move the mouse until plotly reports hovering a box; returns the point and its hover label."""
+    def hover_a_box(self, accept=lambda label: True) -> tuple[float, float, str]:
+        """Move the mouse until plotly reports hovering a box whose hover label ``accept`` takes;
+        returns the point and its hover label.
+
+        Right after a new figure is drawn, the WebGL scene's first pick can still come from the
+        previous frame's picking buffer, so the label is read after a second hover at the same point.
+        """
         self.frame.evaluate(f"{GRAPH}.on('plotly_hover', () => {{ window.hovered = true; }})")
         for fx, fy in PROBES:
             x, y = self.point(fx, fy)
-            self.frame.evaluate("window.hovered = undefined")
             for jitter in (0, 2, 4):
-                self.page.mouse.move(x + jitter, y + jitter)
-                try:
-                    self.frame.wait_for_function("window.hovered !== undefined", timeout=2500)
-                except PlaywrightTimeout:
-                    continue
-                self.page.wait_for_timeout(200)
-                return x + jitter, y + jitter, self.hover_label()
-        pytest.fail("no box of the cube reported a hover at any probe point")
+                if self._hovers_at(x + jitter + 1, y + jitter) and self._hovers_at(x + jitter, y + jitter):
+                    self.page.wait_for_timeout(200)
+                    label = self.hover_label()
+                    if accept(label):
+                        return x + jitter, y + jitter, label
+                    break
+        pytest.fail("no box of the cube that fits reported a hover at any probe point")
+
+    def _hovers_at(self, x: float, y: float) -> bool:
+        """Move the mouse to (x, y); whether plotly reported a hover there."""
+        self.frame.evaluate("window.hovered = undefined")
+        self.page.mouse.move(x, y)
+        try:
+            self.frame.wait_for_function("window.hovered !== undefined", timeout=2500)
+        except PlaywrightTimeout:
+            return False
+        return True
 
     def trace(self, number: int) -> dict:
         """A trace of the figure as plotly.js holds it."""
