@@ -23,8 +23,9 @@ settings = controls.NormSettings(axes, groups, eps, center, gamma, beta)
 
 # 3. look
 res, run_error = page.normalize_or_last_good(inp, settings)
-page.notices(input_messages, shape_notices, run_error)
-sections.summary(res)
+with st.container():  # one slot, however many notes: the cube below keeps its place (and its camera)
+    page.notices(input_messages, shape_notices, run_error)
+    sections.summary(res)
 
 cube_section.apply_pending_click(inp.shape)
 cube_col, side_col = st.columns([3, 2], gap="medium")
