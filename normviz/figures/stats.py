@@ -12,6 +12,8 @@ from .colors import HIGHLIGHT_CSS
 
 #: At most this many small heatmaps when the grid has more than two non-trivial axes.
 MAX_FACETS = 8
+#: Pixels under the heatmaps for the horizontal colour bars.
+COLORBAR_ROOM = 50
 
 
 def _axis_ranges(res: NormResult, index: np.ndarray) -> list[np.ndarray]:
@@ -112,7 +114,7 @@ def stats_figure(res: NormResult, selected=None, title: str | None = None) -> go
     fig = make_subplots(
         rows=len(shown),
         cols=2,
-        horizontal_spacing=0.2,
+        horizontal_spacing=0.08,
         vertical_spacing=0.06 if len(shown) > 1 else 0.1,
         subplot_titles=[f"{t}{_facet_label(lead, f, names)}" for f in shown for t in ("mean μ", "variance σ²")],
     )
@@ -144,26 +146,39 @@ def stats_figure(res: NormResult, selected=None, title: str | None = None) -> go
                         col=col,
                         line={"color": color, "width": width},
                     )
-    # one colour scale per statistic, shared by every panel, with its bar right of its column
-    first_end = fig.layout.xaxis.domain[1]
-    fig.update_layout(
-        coloraxis={"colorscale": "Viridis", "colorbar": {"x": first_end + 0.01, "thickness": 12, "len": 0.9}},
-        coloraxis2={"colorscale": "Viridis", "colorbar": {"x": 1.01, "thickness": 12, "len": 0.9}},
-    )
+    # one colour scale per statistic, shared by every panel, as a bar under its column: beside the
+    # panels a bar and its tick labels overlap the next column once the chart is narrow
+    fig.update_yaxes(showticklabels=False, col=2)
+    for name, domain in (("coloraxis", fig.layout.xaxis.domain), ("coloraxis2", fig.layout.xaxis2.domain)):
+        bar = {
+            "orientation": "h",
+            "x": (domain[0] + domain[1]) / 2,
+            "xanchor": "center",
+            "len": domain[1] - domain[0],
+            "y": 0,
+            "yref": "container",
+            "yanchor": "bottom",
+            "ypad": 8,
+            "thickness": 10,
+            "nticks": 5,
+            "tickangle": 0,
+            "tickfont": {"size": 10},
+        }
+        fig.update_layout({name: {"colorscale": "Viridis", "colorbar": bar}})
     if len(facets) > len(shown):
         title = (title + " — " if title else "") + f"first {len(shown)} of {len(facets)} panels"
-    return _finish(fig, title, height=max(320, 260 * len(shown)))
+    return _finish(fig, title, height=max(320, 260 * len(shown)) + COLORBAR_ROOM, bottom=40 + COLORBAR_ROOM)
 
 
 def _facet_label(lead, facet, names) -> str:
     return "".join(f", {names[a][0]} = {v}" for a, v in zip(lead, facet))
 
 
-def _finish(fig: go.Figure, title, height: int) -> go.Figure:
+def _finish(fig: go.Figure, title, height: int, bottom: int = 40) -> go.Figure:
     fig.update_layout(
         title=title,
         height=height,
-        margin={"l": 50, "r": 20, "t": 60 if title else 40, "b": 40},
+        margin={"l": 50, "r": 20, "t": 60 if title else 40, "b": bottom},
         template="plotly_white",
     )
     return fig
