@@ -41,25 +41,43 @@ def fmt(value, digits=2):
     return str(value)
 
 
+COLUMNS = [
+    ("group", "suite"),
+    ("name", "case"),
+    ("ours_ms", "ours ms"),
+    ("ref_ms", "baseline ms"),
+    ("bytes", "bytes"),
+    ("ratio", "ratio"),
+    ("budget", "budget"),
+    ("mem_x", "mem ×input"),
+    ("note", "note"),
+]
+
+
+def table_cells(rows) -> list[list[str]]:
+    """A header row and one row of text cells per result, over the columns any result fills."""
+    cols = [c for c in COLUMNS if any(r.get(c[0]) is not None for r in rows)]
+    return [[title for _, title in cols]] + [[fmt(r.get(key)) for key, _ in cols] for r in rows]
+
+
 def print_table(rows):
-    cols = [
-        ("group", "suite"),
-        ("name", "case"),
-        ("ours_ms", "ours ms"),
-        ("ref_ms", "baseline ms"),
-        ("bytes", "bytes"),
-        ("ratio", "ratio"),
-        ("budget", "budget"),
-        ("mem_x", "mem ×input"),
-        ("note", "note"),
-    ]
-    cols = [c for c in cols if any(r.get(c[0]) is not None for r in rows)]
-    table = [[title for _, title in cols]] + [[fmt(r.get(key)) for key, _ in cols] for r in rows]
-    widths = [max(len(row[i]) for row in table) for i in range(len(cols))]
+    table = table_cells(rows)
+    widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
     for k, row in enumerate(table):
         print("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip())
         if k == 0:
             print("  ".join("-" * w for w in widths))
+
+
+def markdown(report: dict) -> str:
+    """The results as a Markdown table, with the machine they ran on (for the README)."""
+    table = table_cells(report["rows"])
+    lines = ["| " + " | ".join(row) + " |" for row in table]
+    lines.insert(1, "|" + "---|" * len(table[0]))
+    m = report["machine"]
+    lines.append("")
+    lines.append(f"Measured {m['date']} on {m['cpu']}, {m['cores']} cores, Python {m['python']}, numpy {m['numpy']}.")
+    return "\n".join(lines)
 
 
 def main(argv=None) -> int:
@@ -67,7 +85,11 @@ def main(argv=None) -> int:
     parser.add_argument("--smoke", action="store_true", help="tiny sizes, seconds: checks the benchmarks still run")
     parser.add_argument("--only", default=",".join(SUITES), help="comma-separated suites: " + ", ".join(SUITES))
     parser.add_argument("--json", default="bench/results/latest.json", help="where to write the results")
+    parser.add_argument("--markdown", metavar="JSON", help="print the results in JSON as a Markdown table and exit")
     args = parser.parse_args(argv)
+    if args.markdown:
+        print(markdown(json.loads(Path(args.markdown).read_text())))
+        return 0
     rows, failures = [], []
     for name in args.only.split(","):
         name = name.strip()

@@ -120,9 +120,10 @@ def run(smoke: bool = False) -> list[dict]:
             for _ in range(rounds):
                 ours_ms = min(ours_ms, _best_ms(ours, repeats, settle))
                 ref_ms = min(ref_ms, _best_ms(reference, repeats, settle))
-            rows.append(
-                dict(group="features", name=name, ours_ms=ours_ms, ref_ms=ref_ms, ratio=ours_ms / ref_ms, note=note)
-            )
+            row = dict(group="features", name=name, ours_ms=ours_ms, ref_ms=ref_ms, ratio=ours_ms / ref_ms, note=note)
+            if (count, size, relu) == (16, 3, False):  # the budgeted case: 16 filters of 3×3
+                row["budget"] = "≤ 3×"
+            rows.append(row)
     finally:
         if torch:
             torch.set_num_threads(previous_threads)

@@ -56,6 +56,7 @@ def run(smoke: bool = False, shape=None) -> list[dict]:
                 "ref_ms": ref_ms,
                 "ratio": ours_ms / ref_ms,
                 "mem_x": mem,
+                "budget": "≤ 2×, mem ≤ 3×",
                 "note": f"vs torch {torch.__version__}, {threads} thread(s) each",
             }
         )
