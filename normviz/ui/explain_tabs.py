@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
+
 import numpy as np
 import streamlit as st
 
@@ -119,9 +122,25 @@ def train_vs_eval(inp, res: NormResult) -> None:
     )
 
 
-@st.cache_data(max_entries=8, show_spinner=False)
-def _experiment(digest: str, _x, crop, draws: int, groups: int, seed: int, _progress=None):
-    return batch_size_experiment(_x, crop=crop, draws=draws, groups=groups, seed=seed, on_progress=_progress)
+_EXPERIMENTS: OrderedDict = OrderedDict()
+_EXPERIMENTS_LOCK = threading.Lock()
+_EXPERIMENTS_KEPT = 8
+
+
+def _experiment(digest: str, x, crop: int, draws: int, groups: int, seed: int, progress):
+    """The batch-size experiment, kept per (input, settings) for every session. Not st.cache_data:
+    a cached function may not draw into the progress bar the page made for it."""
+    key = (digest, crop, draws, groups, seed)
+    with _EXPERIMENTS_LOCK:
+        if key in _EXPERIMENTS:
+            _EXPERIMENTS.move_to_end(key)
+            return _EXPERIMENTS[key]
+    exp = batch_size_experiment(x, crop=crop, draws=draws, groups=groups, seed=seed, on_progress=progress)
+    with _EXPERIMENTS_LOCK:
+        _EXPERIMENTS[key] = exp
+        while len(_EXPERIMENTS) > _EXPERIMENTS_KEPT:
+            _EXPERIMENTS.popitem(last=False)
+    return exp
 
 
 def batch_size(inp, res: NormResult) -> None:
