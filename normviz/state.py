@@ -15,7 +15,7 @@ from typing import Any
 
 from .errors import NormvizError
 from .inputs import NAMED_FILTERS, sample_files
-from .spec import PRESETS, parse_axes
+from .spec import PRESETS, default_groups, divisors, parse_axes
 
 CUSTOM = "Custom"
 SOURCES = ("samples", "upload", "random", "features", "npy")
@@ -244,6 +244,24 @@ def to_query(values: Mapping[str, Any]) -> dict[str, str]:
         if field.key in values and values[field.key] != field.default:
             out[field.key] = field.dump(values[field.key])
     return out
+
+
+def page_groups(channels: int) -> int:
+    """G the GroupNorm preset takes on the page: the paper's 32, or the largest divisor of C below it,
+    as long as that leaves groups of at least two channels; else the largest divisor of C up to C/2,
+    so a small C still shows real groups. Only a C with no such divisor (1, or a prime) gets G = C."""
+    paper = default_groups(channels)
+    if paper < channels:
+        return paper
+    proper = [d for d in divisors(channels) if 1 < d <= channels // 2]
+    return max(proper) if proper else paper
+
+
+def fit_groups(wanted: int | str, channels: int) -> int:
+    """G for C = ``channels`` from the G the user asked for (an int) or "auto" (the preset's)."""
+    if wanted == "auto":
+        return page_groups(channels)
+    return max(d for d in divisors(channels) if d <= max(1, int(wanted)))
 
 
 def match_preset(axes: str, groups: int, center: bool) -> str:

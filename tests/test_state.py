@@ -76,3 +76,21 @@ def test_repeated_parameter_uses_the_last_value():
 )
 def test_toggles_name_their_preset(axes, groups, center, preset):
     assert state.match_preset(axes, groups, center) == preset
+
+
+@pytest.mark.parametrize(
+    ("channels", "groups"),
+    [(64, 32), (96, 32), (48, 24), (16, 8), (12, 6), (6, 3), (10, 5), (4, 2), (3, 3), (7, 7), (1, 1)],
+)
+def test_the_page_groupnorm_preset_shows_real_groups_where_c_allows(channels, groups):
+    g = state.page_groups(channels)
+    assert g == groups and channels % g == 0
+    proper = [d for d in range(2, channels) if channels % d == 0]
+    assert (1 < g < channels) == bool(proper), "G = C only when no proper divisor exists"
+
+
+def test_fit_groups_keeps_a_dividing_wish_and_else_takes_the_nearest_divisor_below():
+    assert state.fit_groups(4, 16) == 4
+    assert state.fit_groups(4, 6) == 3
+    assert state.fit_groups(5, 3) == 3
+    assert state.fit_groups("auto", 12) == 6

@@ -29,15 +29,21 @@ def fit_to_shape(shape) -> list[str]:
     n, c, h, w = shape
     st.session_state["_channels"] = c
     notices = []
-    for groups_key, axes_key in (("groups", "axes"), ("cgroups", "caxes")):
-        g = st.session_state.get(groups_key, 1)
-        if "C" in session.get(axes_key) and c % g:
-            new = max(d for d in divisors(c) if d <= g)
-            if groups_key == "groups":
-                notices.append(f"G = {g} does not divide C = {c}; using G = {new}, the nearest divisor below.")
-            st.session_state[groups_key] = new
-        elif "C" not in session.get(axes_key):
+    for config, (preset_key, axes_key, groups_key, center_key) in session.CONFIGS.items():
+        if "C" not in session.get(axes_key):
             st.session_state[groups_key] = 1
+            continue
+        g = int(st.session_state.get(groups_key, 1))
+        wanted = st.session_state.get(session.wanted_groups_key(groups_key), g)
+        new = state.fit_groups(wanted, c)
+        if new == g:
+            continue
+        if config == "main" and wanted != "auto" and c % int(wanted):
+            notices.append(f"G = {wanted} does not divide C = {c}; using G = {new}, the nearest divisor below.")
+        st.session_state[groups_key] = new
+        if st.session_state.get(preset_key) != state.CUSTOM:  # the preset box names what is shown
+            center = st.session_state.get(center_key, True) if center_key else True
+            st.session_state[preset_key] = state.match_preset(session.get(axes_key), new, center)
     cell = session.get("cell")
     fixed = tuple(min(v, size - 1) for v, size in zip(cell, shape))
     if fixed != cell:

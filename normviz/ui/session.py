@@ -14,18 +14,55 @@ CELL_KEYS = ("cell_n", "cell_c", "cell_h", "cell_w")
 URL_NOTICES = "_url_notices"
 
 
+#: Widgets outside the URL table whose choice must also survive while they are not drawn.
+EXTRA_WIDGETS = ("affine_each", "npy_key")
+
+
+def widget_keys() -> list[str]:
+    """Session-state keys of every widget that holds a setting."""
+    keys = []
+    for field in state.FIELDS:
+        if field.key in AXIS_WIDGETS:
+            keys.append(AXIS_WIDGETS[field.key])
+        elif field.key == "cell":
+            keys.extend(CELL_KEYS)
+        else:
+            keys.append(field.key)
+    return keys + list(EXTRA_WIDGETS)
+
+
 def start() -> None:
     """On a session's first run, put every setting into session state (from the link, else the
-    default) and remember notices about link values that were ignored."""
+    default) and remember notices about link values that were ignored. On every run, keep the
+    settings of widgets that this run does not draw (another input source, a closed tab)."""
     if "_started" in st.session_state:
+        keep_undrawn_settings()
         return
     values, notices = state.from_query(st.query_params.to_dict())
     for key, value in (state.defaults() | values).items():
         put(key, value)
+    for preset_key, axes_key, groups_key, center_key in CONFIGS.values():
+        name = values.get(preset_key)
+        if name in PRESETS and axes_key not in values:  # a preset alone in the link: the preset's settings
+            preset = PRESETS[name]
+            put(axes_key, preset.axes)
+            if center_key and center_key not in values:
+                put(center_key, preset.center)
+            st.session_state[wanted_groups_key(groups_key)] = "auto" if preset.grouped else 1
+        else:
+            st.session_state[wanted_groups_key(groups_key)] = get(groups_key)
     if "preset" not in values and ("axes" in values or "groups" in values or "center" in values):
         st.session_state["preset"] = state.match_preset(get("axes"), get("groups"), get("center"))
     st.session_state[URL_NOTICES] = notices
     st.session_state["_started"] = True
+
+
+def keep_undrawn_settings() -> None:
+    """Streamlit forgets a widget's value after a run that does not draw it; a value assigned
+    through session state at the top of the run is kept instead."""
+    for key in widget_keys():
+        if key in st.session_state:
+            st.session_state[key] = st.session_state[key]
 
 
 def put(key: str, value) -> None:
@@ -68,6 +105,12 @@ def write_url(values: dict, *, keep_source: bool = True) -> None:
 CONFIGS = {"main": ("preset", "axes", "groups", "center"), "compare": ("cpreset", "caxes", "cgroups", None)}
 
 
+def wanted_groups_key(groups_key: str) -> str:
+    """Where the G the user asked for is kept: an int, or "auto" for the GroupNorm preset's choice.
+    The G in use can differ when the input's C changes; the wish is kept for the next input."""
+    return f"_wanted_{groups_key}"
+
+
 def apply_preset(config: str = "main") -> None:
     """Callback of a preset selector: set the axis toggles, G and centering from the preset."""
     preset_key, axes_key, groups_key, center_key = CONFIGS[config]
@@ -76,7 +119,9 @@ def apply_preset(config: str = "main") -> None:
         return
     preset = PRESETS[name]
     put(axes_key, preset.axes)
-    st.session_state[groups_key] = preset.groups_for(st.session_state.get("_channels", 1))
+    st.session_state[wanted_groups_key(groups_key)] = "auto" if preset.grouped else 1
+    channels = st.session_state.get("_channels", 1)
+    st.session_state[groups_key] = state.fit_groups("auto", channels) if preset.grouped else 1
     if center_key:
         st.session_state[center_key] = preset.center
 
@@ -87,5 +132,6 @@ def follow_toggles(config: str = "main") -> None:
     axes = get(axes_key)
     if "C" not in axes:
         st.session_state[groups_key] = 1
+    st.session_state[wanted_groups_key(groups_key)] = int(st.session_state.get(groups_key, 1))
     center = st.session_state.get(center_key, True) if center_key else True
     st.session_state[preset_key] = state.match_preset(axes, st.session_state.get(groups_key, 1), center)

@@ -68,9 +68,12 @@ def test_groups_offer_only_divisors_and_name_groupnorm():
     at.selectbox(key="preset").set_value("GroupNorm").run()
     groups = at.selectbox(key="groups")
     assert groups.options == ["1", "2", "3", "4", "6", "12"]
-    assert groups.value == 12  # 32 does not divide 12: the largest divisor below it
+    # the paper's G = 32 would be every channel alone (InstanceNorm): the page shows real groups
+    assert groups.value == 6
+    assert "GroupNorm (G = 6)" in summary(at) and "one per sample and group of 2 channels" in summary(at)
+    groups.set_value(12).run()
     assert "InstanceNorm (GroupNorm with G = C = 12)" in summary(at)
-    groups.set_value(4).run()
+    at.selectbox(key="groups").set_value(4).run()
     assert "GroupNorm (G = 4)" in summary(at)
     assert "one per sample and group of 3 channels" in summary(at)
     assert at.selectbox(key="preset").value == "GroupNorm"
