@@ -110,6 +110,12 @@ def test_histograms_are_densities_with_the_selected_group():
     assert names.count("all values") == 2 and names.count("selected group") == 2 and "N(0, 1)" in names
     bars = fig.data[0]
     assert np.sum(np.asarray(bars.y) * np.asarray(bars.width)) == pytest.approx(1.0)
+    # each panel holds its own values: input x on the left axes, output y (and N(0, 1)) on the right
+    panels = {(t.name, t.xaxis or "x") for t in fig.data}
+    assert panels == {("all values", "x"), ("selected group", "x"), ("all values", "x2"),
+                      ("selected group", "x2"), ("N(0, 1)", "x2")}  # fmt: skip
+    left, right = (t for t in fig.data if t.name == "all values")
+    assert np.max(left.x) <= 1.0 + 1e-9 < np.max(right.x), "the input panel shows pixel values in 0…1"
 
 
 @pytest.mark.parametrize("center", [True, False])

@@ -46,6 +46,8 @@ def histogram_figure(x: np.ndarray, y: np.ndarray, box=None, center: bool = True
             showlegend=col == 1,
             legendgroup="all",
             hovertemplate="%{x:.3g}: density %{y:.3g}<extra>all values</extra>",
+            row=1,
+            col=col,
         )
         if box is not None:
             group = arr[np.ix_(*box)].reshape(-1).astype(np.float64)
@@ -59,6 +61,8 @@ def histogram_figure(x: np.ndarray, y: np.ndarray, box=None, center: bool = True
                 showlegend=col == 1,
                 legendgroup="sel",
                 hovertemplate="%{x:.3g}: density %{y:.3g}<extra>selected group</extra>",
+                row=1,
+                col=col,
             )
         if col == 2 and center:
             grid = np.linspace(lo, hi, 200)
@@ -69,6 +73,8 @@ def histogram_figure(x: np.ndarray, y: np.ndarray, box=None, center: bool = True
                 name="N(0, 1)",
                 line={"color": "#555", "dash": "dot", "width": 1.5},
                 hoverinfo="skip",
+                row=1,
+                col=2,
             )
         fig.update_xaxes(title_text="value", row=1, col=col)
     fig.update_yaxes(title_text="density", row=1, col=1)
