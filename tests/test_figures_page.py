@@ -128,3 +128,14 @@ def test_worked_arithmetic_reproduces_the_output(center):
     text = worked.latex()
     assert f"{float(IMAGES[3, 1, 7, 2]):.6g}" in text and f"{worked.y_from_formula:.6g}" in text
     assert ("\\mu" in text) == center
+
+
+@pytest.mark.parametrize("shape", [(1, 1, 1, 1000), (2, 3, 2, 1024), (6, 3, 1000, 1), (1, 1, 1, 300), (1, 1, 3, 3)])
+def test_gallery_tiles_of_long_thin_tensors_are_visible(shape):
+    x = np.random.default_rng(0).normal(size=shape).astype(np.float32)
+    res = normviz.normalize(x, "HW")
+    box = res.group_box((0, 0, 0, 0))
+    gal = gallery.build_gallery(x, res.y, samples=range(1), channels=range(min(shape[1], 3)), box=box, is_image=False)
+    for tile in (t for row in gal.rows for t in row):
+        h, w = tile.image.shape[:2]
+        assert min(h, w) >= gallery.MIN_TILE_SIDE and max(h, w) <= 2 * gallery.TILE_SIDE, (shape, tile.image.shape)

@@ -15,6 +15,8 @@ from .colors import HIGHLIGHT, apply_colormap, grey
 
 #: Longest side of a tile on screen, in pixels; larger images are averaged down, smaller repeated up.
 TILE_SIDE = 128
+#: Shortest side of a tile in pixels: thinner images are stretched across it.
+MIN_TILE_SIDE = 8
 #: An output of ±RGB_SPAN is shown as 0 or 255 in the colour recomposition.
 RGB_SPAN = 2.5
 
@@ -80,11 +82,10 @@ def resample(img: np.ndarray, scale: float) -> np.ndarray:
         k = int(scale)
         return np.repeat(np.repeat(img, k, axis=0), k, axis=1)
     f = int(np.ceil(1 / scale))
-    h, w = img.shape[0] // f * f, img.shape[1] // f * f
-    if h == 0 or w == 0:
-        return img
+    fh, fw = min(f, img.shape[0]), min(f, img.shape[1])  # a side shorter than f becomes one pixel
+    h, w = img.shape[0] // fh * fh, img.shape[1] // fw * fw
     cut = img[:h, :w].astype(np.float64)
-    blocks = cut.reshape(h // f, f, w // f, f, *img.shape[2:]).mean(axis=(1, 3))
+    blocks = cut.reshape(h // fh, fh, w // fw, fw, *img.shape[2:]).mean(axis=(1, 3))
     return blocks.astype(img.dtype) if img.dtype != np.uint8 else np.rint(blocks).astype(np.uint8)
 
 
@@ -154,6 +155,10 @@ def _tile(rgb, caption, kind, sample, channel, marked, box, scale) -> Tile:
     image = np.ascontiguousarray(resample(rgb, scale))
     if marked:
         outline(image, box[2], box[3], scale)
+    # a very long, thin tensor (1 × 1000) would be under a pixel thick on screen: stretch its short side
+    for axis in (0, 1):
+        if image.shape[axis] < MIN_TILE_SIDE:
+            image = np.repeat(image, -(-MIN_TILE_SIDE // image.shape[axis]), axis=axis)
     return Tile(image, caption, kind, sample, channel, marked)
 
 

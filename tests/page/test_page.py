@@ -160,3 +160,10 @@ def test_eps_reaches_the_arithmetic(app):
 def test_downloads_are_offered(app):
     labels = [b.proto.label for b in app.get("download_button")]
     assert any(".npy" in label for label in labels) and any(".csv" in label for label in labels)
+
+
+@pytest.mark.parametrize("query", [{"rh": "1", "rw": "1000", "rn": "6", "rc": "3"}, {"rh": "2", "rw": "1024"}])
+def test_long_thin_random_tensors_show_their_gallery(query):
+    at = open_app({"source": "random", **query})
+    assert not at.exception and not at.error
+    assert sum(len(img.proto.imgs) for img in at.get("image")) >= 2, "the channel gallery is drawn"
