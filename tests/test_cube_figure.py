@@ -325,3 +325,13 @@ def test_bad_arguments_raise_normviz_errors(kwargs, message):
     args.update(kwargs)
     with pytest.raises(NormvizError, match=re.escape(message)):
         build_cube(**args)
+
+
+@pytest.mark.parametrize(("low", "high"), [(-1.54, -1.53), (0.3, 0.42), (1e4, 1e4 + 1), (-2.0, 2.0), (0.0, 1e-6)])
+def test_colour_bar_ticks_have_enough_digits_to_differ(low, high):
+    from normviz.figures.cube_style import _tick_format
+
+    digits = int(_tick_format(low, high)[1:].removesuffix("~g"))
+    ticks = np.linspace(low, high, 6)
+    labels = [f"{t:.{digits}g}" for t in ticks]
+    assert len(set(labels)) == len(labels), labels

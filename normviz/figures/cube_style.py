@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -14,6 +15,9 @@ from .colors import DIVERGING_SCALE
 #: The layout's fixed uirevision: the browser keeps the user's camera across every new figure.
 UIREVISION = "normviz-cube"
 _UP = {"x": 0, "y": 0, "z": 1}
+#: Footprint (x + y of the aspect ratio) of the paper view's box: a little under that of N = 2C,
+#: which the default camera frames with room for the axis labels; every N and C is brought to it.
+PAPER_FOOTPRINT = 0.95 * 1.5
 #: Default cameras: each shows three faces of the tensor (front, side and top).
 CAMERAS = {
     "paper": {"eye": {"x": 1.4, "y": -1.3, "z": 0.7}, "up": _UP, "center": {"x": 0.02, "y": 0, "z": -0.05}},
@@ -70,7 +74,7 @@ def trace_colors(color_by: str, boxes: geo.BoxSet, chosen: geo.BoxSet | None, ti
         scale = [[i / (len(scale) - 1), c] for i, c in enumerate(scale)]
     symbol = "μ" if field == "mean" else "σ²"
     label = f"{symbol}<br>block avg" if tuple(tile) != (1, 1, 1, 1) else symbol
-    colorbar = {"title": {"text": label}, "thickness": 14, "len": 0.7, "x": 1.0, "tickformat": ".3~g"}
+    colorbar = {"title": {"text": label}, "thickness": 14, "len": 0.7, "x": 1.0, "tickformat": _tick_format(low, high)}
     if high - low <= 1e-12 * max(1.0, abs(high)):
         colorbar.update(tickvals=[low], ticktext=[f"{low:.4g} (all equal)"])
         pad = max(abs(high) * 1e-3, 1e-9)
@@ -168,6 +172,16 @@ class SceneStyle:
     gap: np.ndarray
 
 
+def _tick_format(low: float, high: float) -> str:
+    """A d3 format with enough significant digits that ticks between ``low`` and ``high`` differ
+    (−1.534 … −1.526 needs four, not three)."""
+    magnitude = max(abs(low), abs(high))
+    spread = high - low
+    if magnitude == 0 or spread <= 0:
+        return ".3~g"
+    return f".{min(9, max(3, math.ceil(math.log10(magnitude / spread)) + 2))}~g"
+
+
 def scene_layout(shape, spec, view: str, grid: geo.SampleGrid | None) -> SceneStyle:
     """Axes, aspect ratio, camera and labels for the paper or the exact view."""
     n, c, height, width = shape
@@ -176,6 +190,7 @@ def scene_layout(shape, spec, view: str, grid: geo.SampleGrid | None) -> SceneSt
         extent = np.array([n, c, height * width], np.float64)
         longer = max(n, c)
         aspect = np.array([max(0.45, n / longer), max(0.45, c / longer), 1.05])
+        aspect *= PAPER_FOOTPRINT / (aspect[0] + aspect[1])  # as wide on screen whatever N and C are
         if geo.spatial_order(spec) == "H":
             title, outer, run, rows = "H·W  (s = h·W + w)", "h", width, _ticks(height)
         else:
