@@ -44,6 +44,16 @@ def fit_to_shape(shape) -> list[str]:
         if st.session_state.get(preset_key) != state.CUSTOM:  # the preset box names what is shown
             center = st.session_state.get(center_key, True) if center_key else True
             st.session_state[preset_key] = state.match_preset(session.get(axes_key), new, center)
+    for key, symbol in (("gamma", "γ"), ("beta", "β")):
+        values = session.get(key)
+        if values and len(values) != c:
+            fix = "the extra ones are dropped"
+            if len(values) < c:
+                fix = f"the missing ones take “{symbol} for all channels”"
+            notices.append(
+                f"{symbol} per channel has {len(values)} values for C = {c} channels: {fix}. "
+                "Open “γ, β” in the sidebar to set each channel."
+            )
     cell = session.get("cell")
     fixed = tuple(min(v, size - 1) for v, size in zip(cell, shape))
     if fixed != cell:
@@ -113,8 +123,8 @@ def _eps_control() -> float:
 def _affine_controls(channels: int):
     """γ and β: one scale and shift for all channels, or one per channel in a small table."""
     with st.expander("γ, β (per-channel scale and shift)"):
-        st.number_input("γ for all channels", key="gscale", step=0.1, format="%g")
-        st.number_input("β for all channels", key="bshift", step=0.1, format="%g")
+        st.number_input("γ for all channels", -100.0, 100.0, key="gscale", step=0.1, format="%g")
+        st.number_input("β for all channels", -100.0, 100.0, key="bshift", step=0.1, format="%g")
         per_channel = st.toggle("Set each channel", key="affine_each", value=bool(session.get("gamma")))
         gamma = np.full(channels, float(st.session_state["gscale"]))
         beta = np.full(channels, float(st.session_state["bshift"]))

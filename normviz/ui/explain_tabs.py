@@ -39,10 +39,12 @@ def code(res: NormResult) -> None:
     )
     snippets = translate(res.spec, res.shape, layout=layout, affine=res.gamma is not None or res.beta is not None)
     tabs = st.tabs([FRAMEWORKS[name] for name in snippets])
-    for tab, snip in zip(tabs, snippets.values()):
+    for (name, snip), tab in zip(snippets.items(), tabs):
         with tab:
             if snip.dedicated:
                 st.success(f"Dedicated layer: `{snip.layer}`", icon="✅")
+            elif name == "numpy":
+                st.caption("NumPy has no layers: the mean and variance over the reduced axes, then the formula.")
             else:
                 st.info("No layer of this framework does exactly this; here is the general form.", icon="ℹ️")
             st.code(snip.code, language="python")
@@ -156,8 +158,9 @@ def batch_size(inp, res: NormResult) -> None:
     crop = cols[0].number_input("Crop size", 1, side, step=1, key="crop", help=f"at most {side} (the input's side)")
     draws = cols[1].number_input("Draws per batch size", 2, 2000, step=50, key="draws")
     groups = res.spec.groups if res.spec.axes == "CHW" and res.spec.groups > 1 else 1
-    cols[2].metric(
-        "GroupNorm G", groups, help="The G of your current GroupNorm setting, else 1 (LayerNorm's statistics)."
+    cols[2].markdown(
+        f"**Compared with** GroupNorm, G = {groups}"
+        + (" (your setting)" if groups > 1 else " — LayerNorm's statistics; choose GroupNorm above for another G")
     )
     bar = st.progress(0.0, text="Drawing batches…")
     exp = _experiment(

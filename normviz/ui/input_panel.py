@@ -92,8 +92,12 @@ def choose_input() -> tuple[PageInput, list[str]]:
         page_input = _load(source, messages)
     except NormvizError as err:
         st.error(md_escape(str(err)), icon="🚫")
-        page_input = st.session_state.get(LAST_GOOD) or _samples_input(state.SAMPLE_NAMES, 96, "crop", "auto")
-        messages.append("Showing the last input that worked; fix the setting or file above to replace it.")
+        page_input = st.session_state.get(LAST_GOOD)
+        if page_input is None:
+            page_input = _samples_input(state.SAMPLE_NAMES, 96, "crop", "auto")
+            messages.append("Showing the sample photos until then; fix the setting or file above to replace them.")
+        else:
+            messages.append("Showing the last input that worked; fix the setting or file above to replace it.")
     else:
         st.session_state[LAST_GOOD] = page_input
     st.caption(md_escape(page_input.tensor.description))

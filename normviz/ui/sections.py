@@ -12,7 +12,7 @@ from ..arithmetic import worked_cell
 from ..core import NormResult
 from ..figures import gallery as gallery_fig
 from ..figures.stats import stats_csv
-from ..summary import summary_sentence, warnings_for
+from ..summary import asides_for, summary_sentence, warnings_for
 from . import compute
 from .text import md_escape
 
@@ -33,6 +33,8 @@ def summary(res: NormResult, notices=()) -> None:
     st.markdown(f"##### {summary_sentence(res)}")
     for text in [*notices, *warnings_for(res)]:
         st.warning(text, icon="⚠️")
+    for text in asides_for(res):
+        st.caption(f"ℹ️ {text}")
 
 
 def statistics(inp, res: NormResult, group) -> None:
@@ -72,7 +74,7 @@ def downloads(inp, res: NormResult) -> None:
         key="dl_npy",
     )
     cols[1].download_button(
-        f"Statistics of all {res.n_groups:,} groups (.csv)",
+        f"Statistics of all {res.n_groups:,} groups (.csv)" if res.n_groups > 1 else "Statistics of the group (.csv)",
         lambda: stats_csv(res),
         file_name="statistics.csv",
         mime="text/csv",

@@ -90,3 +90,15 @@ def test_groupnorm_follows_the_input_and_comes_back():
     at.number_input(key="rc").set_value(64).run()
     assert at.selectbox(key="groups").value == 32
     assert not at.info or all("does not divide" not in i.value for i in at.info)
+
+
+def test_a_short_gamma_list_in_the_link_is_padded_with_a_notice():
+    at = open_app({"gamma": "1,2"})
+    assert any("γ per channel has 2 values for C \\= 3 channels" in i.value for i in at.info)  # Markdown-escaped
+    assert at.session_state["gamma"] == (1.0, 2.0, 1.0)
+
+
+def test_layernorm_note_is_an_aside_not_a_warning():
+    at = open_app({"preset": "LayerNorm"})
+    assert not any("GroupNorm with G = 1" in w.value for w in at.warning)
+    assert any("GroupNorm with G = 1 has these statistics too" in c.value for c in at.caption)
