@@ -220,14 +220,29 @@ def eval_normalize(x, mean, var, eps: float, gamma=None, beta=None) -> np.ndarra
     """Eval-mode BatchNorm: γ_c · (x − mean_c) / √(var_c + ε) + β_c with stored statistics.
 
     x: (N, C, H, W); mean, var, gamma, beta: (C,). Returns float32 (N, C, H, W).
+
+    Float32 data is processed in float32, one sample at a time, as the kernel does it:
+    y = (x − K)·s + (β − (mean − K)·s) with K the float32 rounding of the mean, so the low bits of
+    the mean still count; other dtypes go through float64.
     """
-    shape = (1, -1, 1, 1)
-    y = (np.asarray(x, np.float64) - np.reshape(mean, shape)) / np.sqrt(np.reshape(var, shape) + eps)
-    if gamma is not None:
-        y = y * np.reshape(gamma, shape)
-    if beta is not None:
-        y = y + np.reshape(beta, shape)
-    return y.astype(np.float32)
+    x = np.asarray(x)
+    c = x.shape[1]
+    mean = np.asarray(mean, np.float64).reshape(c)
+    scale = np.asarray(1.0 if gamma is None else gamma, np.float64) / np.sqrt(np.asarray(var, np.float64) + eps)
+    scale = np.broadcast_to(scale, (c,))
+    beta = np.broadcast_to(np.asarray(0.0 if beta is None else beta, np.float64), (c,))
+    if x.dtype != np.float32:
+        y = (x.astype(np.float64) - mean[None, :, None, None]) * scale[None, :, None, None]
+        return (y + beta[None, :, None, None]).astype(np.float32)
+    shift = mean.astype(np.float32)[:, None, None]
+    offset = (beta - (mean - shift.reshape(c).astype(np.float64)) * scale).astype(np.float32)[:, None, None]
+    scale32 = scale.astype(np.float32)[:, None, None]
+    y = np.empty(x.shape, np.float32)
+    for sample, out in zip(x, y):
+        np.subtract(sample, shift, out=out)
+        out *= scale32
+        out += offset
+    return y
 
 
 def _convention(name: str) -> Convention:
