@@ -42,15 +42,13 @@ def start() -> None:
     for key, value in (state.defaults() | values).items():
         put(key, value)
     for preset_key, axes_key, groups_key, center_key in CONFIGS.values():
-        name = values.get(preset_key)
-        if name in PRESETS and axes_key not in values:  # a preset alone in the link: the preset's settings
-            preset = PRESETS[name]
+        preset = PRESETS.get(values.get(preset_key, ""))
+        if preset is not None and axes_key not in values:  # a preset without axes in the link sets them
             put(axes_key, preset.axes)
             if center_key and center_key not in values:
                 put(center_key, preset.center)
-            st.session_state[wanted_groups_key(groups_key)] = "auto" if preset.grouped else 1
-        else:
-            st.session_state[wanted_groups_key(groups_key)] = get(groups_key)
+        grouped = preset is not None and preset.grouped and groups_key not in values
+        st.session_state[wanted_groups_key(groups_key)] = "auto" if grouped else get(groups_key)
     if "preset" not in values and ("axes" in values or "groups" in values or "center" in values):
         st.session_state["preset"] = state.match_preset(get("axes"), get("groups"), get("center"))
     st.session_state[URL_NOTICES] = notices

@@ -102,3 +102,10 @@ def test_layernorm_note_is_an_aside_not_a_warning():
     at = open_app({"preset": "LayerNorm"})
     assert not any("GroupNorm with G = 1" in w.value for w in at.warning)
     assert any("GroupNorm with G = 1 has these statistics too" in c.value for c in at.caption)
+
+
+def test_a_groupnorm_link_keeps_its_g_or_takes_the_presets():
+    at = open_app({"preset": "GroupNorm", "groups": "2", "source": "random", "rc": "16"})
+    assert at.selectbox(key="groups").value == 2
+    at = open_app({"preset": "GroupNorm", "axes": "CHW", "source": "random", "rc": "16"})
+    assert at.selectbox(key="groups").value == 8 and "GroupNorm (G = 8)" in summary(at)
