@@ -50,6 +50,8 @@ class LayoutGuess:
 
     layout: str
     reason: str
+    #: False when the shape does not tell: the layout is then only PyTorch's convention.
+    certain: bool = True
 
 
 def suggest_layout(shape) -> LayoutGuess:
@@ -74,7 +76,7 @@ def suggest_layout(shape) -> LayoutGuess:
         return LayoutGuess("NCHW", f"axis 1 has {a}, a typical channel count, and axis 3 has {c}")
     if c in small and a not in small:
         return LayoutGuess("NHWC", f"axis 3 has {c}, a typical channel count, and axis 1 has {a}")
-    return LayoutGuess("NCHW", "the shape does not tell; NCHW is PyTorch's convention")
+    return LayoutGuess("NCHW", "the shape does not tell; NCHW is PyTorch's convention", certain=False)
 
 
 def list_arrays(file_name: str, data: bytes) -> tuple[ArrayInfo, ...]:

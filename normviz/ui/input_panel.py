@@ -9,6 +9,7 @@ import streamlit as st
 from .. import inputs, state
 from ..errors import NormvizError
 from ..inputs import TensorInput, content_hash
+from . import uploads as uploads_kept
 from .text import md_escape
 
 LAST_GOOD = "_last_good_input"
@@ -65,17 +66,6 @@ def _array(key: tuple, _name: str, _data: bytes) -> TensorInput:
     return inputs.load_array(_name, _data, key=array_key, layout=layout)
 
 
-def _digests(uploads) -> tuple[tuple[str, str], ...]:
-    """(name, content hash) per uploaded file; each file is hashed once per session."""
-    memo = st.session_state.setdefault("_upload_digests", {})
-    out = []
-    for f in uploads:
-        if f.file_id not in memo:
-            memo[f.file_id] = content_hash(f.getvalue())
-        out.append((f.name, memo[f.file_id]))
-    return tuple(out)
-
-
 # -- the panel -----------------------------------------------------------------------------------
 def choose_input() -> tuple[PageInput, list[str]]:
     """Source picker and its settings. Returns the input and messages for the page; on a bad
@@ -88,6 +78,7 @@ def choose_input() -> tuple[PageInput, list[str]]:
         help="The tensor x[N, C, H, W] to normalize.",
     )
     messages: list[str] = []
+    uploads_kept.new_run()
     try:
         page_input = _load(source, messages)
     except NormvizError as err:
@@ -156,14 +147,17 @@ def _images_input(source: str, messages: list[str]) -> PageInput:
             accept_multiple_files=True,
             key="uploads",
         )
+        chosen, kept = uploads_kept.files("uploads", uploads)
+        if kept:
+            uploads_kept.kept_note("uploads", chosen)
         size, fit, colour = _image_settings()
-        if not uploads:
+        if not chosen:
             messages.append(
                 "No images uploaded yet: showing the sample photos. Uploaded files never travel in a shared link."
             )
             return _samples_input(state.SAMPLE_NAMES, size, fit, colour)
-        key = (_digests(uploads), size, fit, colour)
-        files = tuple((f.name, f.getvalue()) for f in uploads)
+        key = (tuple((name, digest) for name, digest, _ in chosen), size, fit, colour)
+        files = tuple((name, data) for name, _, data in chosen)
         return PageInput(_images(key, files), content_hash(("images",) + key), True)
     photos = st.multiselect("Photos", state.SAMPLE_NAMES, key="photos", help="Each photo is one sample n.")
     size, fit, colour = _image_settings()
@@ -222,18 +216,20 @@ def _features_input(images: PageInput) -> PageInput:
 
 def _array_input(messages: list[str]) -> PageInput:
     upload = st.file_uploader("Array file (.npy or .npz)", type=["npy", "npz"], key="npy_file")
-    if upload is None:
+    chosen_file, kept = uploads_kept.files("npy_file", upload)
+    if kept:
+        uploads_kept.kept_note("npy_file", chosen_file)
+    if not chosen_file:
         messages.append(
             "No array uploaded yet: showing the sample photos. Uploaded files never travel in a shared link."
         )
         return _samples_input(state.SAMPLE_NAMES, 96, "crop", "auto")
-    data = upload.getvalue()
-    ((_, digest),) = _digests([upload])
-    arrays = inputs.list_arrays(upload.name, data)
+    ((name, digest, data),) = chosen_file
+    arrays = inputs.list_arrays(name, data)
     usable = [a for a in arrays if not a.problem]
     if not usable:
         raise NormvizError(
-            " ".join(a.problem for a in arrays) or f"{inputs.display_name(upload.name)} holds no arrays."
+            " ".join(a.problem for a in arrays) or f"{inputs.display_name(name)} holds no arrays."
         )
     for a in arrays:
         if a.problem:
@@ -247,9 +243,13 @@ def _array_input(messages: list[str]) -> PageInput:
     if len(chosen.shape) == 4:
         guess = inputs.suggest_layout(chosen.shape)
         if st.session_state.get("_layout_for") != (digest, chosen.key):
-            st.session_state["layout"] = guess.layout
+            if guess.certain:  # a shape that does not tell keeps the layout the user chose
+                st.session_state["layout"] = guess.layout
             st.session_state["_layout_for"] = (digest, chosen.key)
         layout = st.radio("Layout", inputs.LAYOUTS, key="layout", horizontal=True)
-        st.caption(md_escape(f"Suggested {guess.layout}: {guess.reason}"))
+        if guess.certain:
+            st.caption(md_escape(f"Suggested {guess.layout}: {guess.reason}"))
+        else:
+            st.caption(md_escape(f"The shape {chosen.shape} does not tell NCHW from NHWC: check the layout above."))
     key = (digest, array_key, layout)
-    return PageInput(_array(key, upload.name, data), content_hash(("array",) + key), False)
+    return PageInput(_array(key, name, data), content_hash(("array",) + key), False)
