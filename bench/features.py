@@ -10,7 +10,6 @@ ratio of at most 3 for 8 images of 128×128 through 16 filters of 3×3.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 from pathlib import Path
@@ -20,6 +19,8 @@ import numpy as np
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.timing import best_ms  # noqa: E402
+from normviz.core import default_threads  # noqa: E402
 from normviz.inputs import NAMED_FILTERS, TensorInput, feature_maps, he_filters, named_filters  # noqa: E402
 
 REPEATS = 15
@@ -51,19 +52,7 @@ def _best_ms(function, repeats: int, settle: float) -> float:
     while calls < WARMUP_CALLS or time.perf_counter() - start < settle:
         function()
         calls += 1
-    best = float("inf")
-    for _ in range(repeats):
-        start = time.perf_counter()
-        function()
-        best = min(best, time.perf_counter() - start)
-    return best * 1e3
-
-
-def _threads() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # pragma: no cover - not on Linux
-        return os.cpu_count() or 1
+    return best_ms(function, repeats, warmup=0)
 
 
 def run(smoke: bool = False) -> list[dict]:
@@ -73,7 +62,7 @@ def run(smoke: bool = False) -> list[dict]:
         import torch.nn.functional as functional
     except ImportError:
         torch = None
-    threads = _threads()
+    threads = default_threads()
     repeats = 5 if smoke else REPEATS
     settle = 0.02 if smoke else SETTLE_SECONDS
     rounds = 1 if smoke else ROUNDS

@@ -17,6 +17,7 @@ import pytest
 import normviz
 from normviz import NormSpec, NormvizError
 from normviz.codegen import FRAMEWORKS, LAYOUTS, layer_kind, snippet, translate
+from tests.data import channel_data
 
 pytestmark = pytest.mark.filterwarnings("ignore:__array__ implementation:DeprecationWarning")
 
@@ -48,16 +49,6 @@ CASES = [
     for layout in LAYOUTS
     for affine in (True, False)
 ]  # fmt: skip
-
-
-def _data(shape, affine, seed):
-    """x (float32, per-channel offsets and scales), gamma, beta — all numpy, x in NCHW."""
-    rng = np.random.default_rng(seed)
-    c = shape[1]
-    x = rng.normal(size=shape) * rng.uniform(0.5, 2, size=(1, c, 1, 1)) + rng.normal(size=(1, c, 1, 1))
-    gamma = rng.normal(size=c).astype(np.float32) if affine else None
-    beta = rng.normal(size=c).astype(np.float32) if affine else None
-    return x.astype(np.float32), gamma, beta
 
 
 def _to_layout(x, layout):
@@ -108,7 +99,7 @@ IO = {"pytorch": _torch_io, "pytorch_functional": _torch_io, "keras": _keras_io,
 @pytest.mark.parametrize(("shape", "spec", "layout", "affine"), CASES)
 def test_snippet_matches_normalize(framework, shape, spec, layout, affine):
     convert, back = IO[framework]()
-    x, gamma, beta = _data(shape, affine, seed=sum(shape) + len(spec.axes))
+    x, gamma, beta = channel_data(shape, seed=sum(shape) + len(spec.axes), affine=affine)
     snip = snippet(spec, shape, framework, layout, affine=affine)
     y = _from_layout(_run(snip, _to_layout(x, layout), gamma, beta, convert, back), layout)
     assert y.shape == x.shape
@@ -119,7 +110,7 @@ def test_snippet_matches_normalize(framework, shape, spec, layout, affine):
 @pytest.mark.parametrize(("shape", "spec", "layout", "affine"), CASES)
 def test_flax_snippet_matches_normalize(shape, spec, layout, affine):
     convert, back = _flax_io()
-    x, gamma, beta = _data(shape, affine, seed=sum(shape) + len(spec.axes))
+    x, gamma, beta = channel_data(shape, seed=sum(shape) + len(spec.axes), affine=affine)
     snip = snippet(spec, shape, "flax", layout, affine=affine)
     y = _from_layout(_run(snip, _to_layout(x, layout), gamma, beta, convert, back), layout)
     np.testing.assert_allclose(y, _reference(x, spec, gamma, beta), rtol=0, atol=1e-5)
@@ -216,7 +207,7 @@ def test_keras_layernorm_on_a_middle_axis_is_why_the_code_transposes():
     keras = pytest.importorskip("keras")
     if not keras.__version__.startswith("3.15"):
         pytest.skip(f"the note describes Keras 3.15; installed {keras.__version__}")
-    x, _, _ = _data((2, 4, 5, 4), False, seed=3)
+    x, _, _ = channel_data((2, 4, 5, 4), seed=3, affine=False)
     direct = keras.ops.convert_to_numpy(
         keras.layers.LayerNormalization(axis=1, epsilon=1e-5, center=False, scale=False)(x)
     )

@@ -12,19 +12,11 @@ import pytest
 import normviz
 from normviz import NormvizError
 from normviz.running import batch_ranges, eval_normalize, simulate_running_stats
+from tests.data import channel_data
 
 pytestmark = pytest.mark.filterwarnings("ignore:__array__ implementation:DeprecationWarning")
 
 HAS_FLAX = importlib.util.find_spec("flax") is not None and importlib.util.find_spec("jax") is not None
-
-
-def _data(shape, seed, affine=True):
-    rng = np.random.default_rng(seed)
-    c = shape[1]
-    x = rng.normal(size=shape) * rng.uniform(0.5, 2, size=(1, c, 1, 1)) + rng.normal(size=(1, c, 1, 1))
-    gamma = rng.normal(size=c).astype(np.float32) if affine else None
-    beta = rng.normal(size=c).astype(np.float32) if affine else None
-    return x.astype(np.float32), gamma, beta
 
 
 def _torch_run(x, batches, epochs, momentum, eps, gamma, beta):
@@ -57,7 +49,7 @@ def _torch_run(x, batches, epochs, momentum, eps, gamma, beta):
 @pytest.mark.parametrize("epochs", [1, 3])
 @pytest.mark.parametrize("affine", [True, False])
 def test_matches_torch_batchnorm2d(shape, batch_size, drop_last, momentum, epochs, affine):
-    x, gamma, beta = _data(shape, seed=sum(shape) + batch_size, affine=affine)
+    x, gamma, beta = channel_data(shape, seed=sum(shape) + batch_size, affine=affine)
     run = simulate_running_stats(
         x, batch_size, momentum=momentum, epochs=epochs, drop_last=drop_last, gamma=gamma, beta=beta
     )
@@ -71,7 +63,7 @@ def test_matches_torch_batchnorm2d(shape, batch_size, drop_last, momentum, epoch
 
 def test_pytorch_defaults_are_pytorchs():
     torch = pytest.importorskip("torch")
-    x, _, _ = _data((9, 3, 4, 4), seed=1, affine=False)
+    x, _, _ = channel_data((9, 3, 4, 4), seed=1, affine=False)
     bn = torch.nn.BatchNorm2d(3)  # the framework's own defaults
     run = simulate_running_stats(x, 3)
     assert (run.momentum, run.eps) == (bn.momentum, bn.eps)
@@ -105,7 +97,7 @@ def _keras_run(x, batches, epochs, momentum, eps, gamma, beta):
 @pytest.mark.parametrize(("shape", "batch_size"), [((10, 3, 5, 4), 4), ((6, 2, 1, 1), 1), ((8, 4, 3, 3), 8)])
 @pytest.mark.parametrize("epochs", [1, 4])
 def test_matches_keras_batchnormalization(shape, batch_size, momentum, epochs):
-    x, gamma, beta = _data(shape, seed=sum(shape) * 7 + batch_size)
+    x, gamma, beta = channel_data(shape, seed=sum(shape) * 7 + batch_size)
     means, variances, evaluated, layer = _keras_run(x, batch_ranges(shape[0], batch_size), epochs, momentum, None,
                                                     gamma, beta)  # fmt: skip
     kwargs = {} if momentum is None else {"momentum": momentum}
@@ -122,7 +114,7 @@ def test_matches_flax_batchnorm(momentum):
     import flax.linen as nn
     import jax
 
-    x, _, _ = _data((10, 3, 4, 5), seed=5, affine=False)
+    x, _, _ = channel_data((10, 3, 4, 5), seed=5, affine=False)
     run = simulate_running_stats(x, 4, convention="flax", momentum=momentum, epochs=2)
     layer = nn.BatchNorm(axis=1, momentum=momentum, use_bias=False, use_scale=False)
     variables = layer.init(jax.random.key(0), x, use_running_average=False)
@@ -140,7 +132,7 @@ def test_matches_flax_batchnorm(momentum):
 
 def test_one_value_per_channel_is_pytorchs_error_but_not_keras():
     torch = pytest.importorskip("torch")
-    x, _, _ = _data((5, 3, 1, 1), seed=2, affine=False)
+    x, _, _ = channel_data((5, 3, 1, 1), seed=2, affine=False)
     with pytest.raises(NormvizError, match="Expected more than 1 value per channel when training"):
         simulate_running_stats(x, 2)  # the last batch holds one sample
     with pytest.raises(ValueError, match="Expected more than 1 value per channel when training"):
@@ -153,7 +145,7 @@ def test_one_value_per_channel_is_pytorchs_error_but_not_keras():
 
 
 def test_train_output_is_normalize_per_batch_and_eval_uses_the_running_stats():
-    x, gamma, beta = _data((7, 2, 3, 3), seed=4)
+    x, gamma, beta = channel_data((7, 2, 3, 3), seed=4)
     run = simulate_running_stats(x, 3, gamma=gamma, beta=beta, epochs=2)
     for start, stop in run.batches:
         expected = normviz.normalize(x[start:stop], "NHW", gamma=gamma, beta=beta).y
@@ -164,7 +156,7 @@ def test_train_output_is_normalize_per_batch_and_eval_uses_the_running_stats():
 
 
 def test_when_the_running_stats_are_the_batch_stats_eval_equals_train():
-    x, gamma, beta = _data((6, 3, 4, 4), seed=8)
+    x, gamma, beta = channel_data((6, 3, 4, 4), seed=8)
     same = simulate_running_stats(x, 6, convention="keras", momentum=0.0, eps=1e-5, gamma=gamma, beta=beta)
     assert same.max_abs_difference < 1e-5
     unbiased = simulate_running_stats(x, 6, momentum=1.0, gamma=gamma, beta=beta)
@@ -174,7 +166,7 @@ def test_when_the_running_stats_are_the_batch_stats_eval_equals_train():
 
 
 def test_running_mean_moves_slowly_with_keras_momentum():
-    x, _, _ = _data((8, 2, 4, 4), seed=9, affine=False)
+    x, _, _ = channel_data((8, 2, 4, 4), seed=9, affine=False)
     torch_run = simulate_running_stats(x, 2)
     keras_run = simulate_running_stats(x, 2, convention="keras")
     gap = np.abs(keras_run.running_mean[-1] - keras_run.input_mean).mean()
@@ -203,6 +195,6 @@ def test_batch_ranges():
     ],
 )
 def test_bad_arguments_raise_normviz_error(kwargs, message):
-    x, _, _ = _data((8, 2, 3, 3), seed=0, affine=False)
+    x, _, _ = channel_data((8, 2, 3, 3), seed=0, affine=False)
     with pytest.raises(NormvizError, match=message):
         simulate_running_stats(x, **kwargs)

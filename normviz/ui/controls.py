@@ -29,7 +29,7 @@ def fit_to_shape(shape) -> list[str]:
     n, c, h, w = shape
     st.session_state["_channels"] = c
     notices = []
-    for config, (preset_key, axes_key, groups_key, center_key) in session.CONFIGS.items():
+    for config, (preset_key, axes_key, groups_key, _) in session.CONFIGS.items():
         if "C" not in session.get(axes_key):
             st.session_state[groups_key] = 1
             continue
@@ -42,8 +42,7 @@ def fit_to_shape(shape) -> list[str]:
             notices.append(f"G = {wanted} does not divide C = {c}; using G = {new}, the nearest divisor below.")
         st.session_state[groups_key] = new
         if st.session_state.get(preset_key) != state.CUSTOM:  # the preset box names what is shown
-            center = st.session_state.get(center_key, True) if center_key else True
-            st.session_state[preset_key] = state.match_preset(session.get(axes_key), new, center)
+            st.session_state[preset_key] = session.matching_preset(config)
     for key, symbol in (("gamma", "γ"), ("beta", "β")):
         values = session.get(key)
         if values and len(values) != c:

@@ -131,5 +131,11 @@ def follow_toggles(config: str = "main") -> None:
     if "C" not in axes:
         st.session_state[groups_key] = 1
     st.session_state[wanted_groups_key(groups_key)] = int(st.session_state.get(groups_key, 1))
+    st.session_state[preset_key] = matching_preset(config)
+
+
+def matching_preset(config: str = "main") -> str:
+    """The preset that a configuration's current axes, G and centering amount to, or Custom."""
+    _, axes_key, groups_key, center_key = CONFIGS[config]
     center = st.session_state.get(center_key, True) if center_key else True
-    st.session_state[preset_key] = state.match_preset(axes, st.session_state.get(groups_key, 1), center)
+    return state.match_preset(get(axes_key), st.session_state.get(groups_key, 1), center)
