@@ -58,7 +58,7 @@ def test_truncated_file(fmt, name):
     rng = np.random.default_rng(21)
     data = encode(noise_image(rng), fmt)
     message = error_for(name, data[: len(data) // 2])
-    assert message.startswith(f"{name} is damaged or truncated (Pillow says:")
+    assert message.startswith(f"{name} is a damaged or truncated {fmt} file (Pillow says:")
     assert "upload another file" in message
 
 

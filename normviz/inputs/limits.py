@@ -16,6 +16,10 @@ MAX_ELEMENTS = 1 << 26
 MAX_ARRAY_BYTES = 4 * MAX_ELEMENTS
 #: Declared width × height of one uploaded image (its first frame), checked before decoding.
 MAX_IMAGE_PIXELS = 50_000_000
+#: Pixels the images of one batch may decode to in total (after a JPEG's reduced-scale decoding),
+#: checked from the headers: files past it are skipped. It bounds the time a batch takes, not its
+#: memory (images are decoded one at a time).
+MAX_BATCH_PIXELS = 500_000_000
 #: Images in one batch; further files are skipped with a notice.
 MAX_IMAGES = 64
 #: Largest height or width an image batch can be brought to.
