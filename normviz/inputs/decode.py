@@ -1,10 +1,11 @@
-"""Open an uploaded image with Pillow and read what its header says, decoding no pixel.
+"""Read what an uploaded image's header says, decoding no pixel.
 
 ``open_image`` checks the format and the declared size against ``MAX_IMAGE_PIXELS`` (a
 decompression bomb is refused before any pixel is decoded), notes animation, and reads without
 decoding what the rest of the batch needs to know first: the orientation (EXIF or XMP, wherever a
 PNG keeps it) and whether the image is greyscale (a palette's colours are read from the header).
-``pixels.decode_placed`` then decodes it.
+The file is closed again at once (a WebP reader holds a full-size canvas while open), so a batch
+keeps no more than its bytes until ``reopen`` opens it to decode it.
 """
 
 from __future__ import annotations
@@ -36,15 +37,27 @@ class OpenedImage:
 
     ``size`` is (width, height) as displayed. ``orientation`` is the EXIF orientation (1–8) that
     decoding must still apply: Pillow applies a TIFF's itself on load, so a TIFF has 1 and its
-    ``image.size`` is already the displayed size.
+    header size is already the displayed size, and ``turned_on_load`` says whether it turns it.
+    ``format`` and ``mode`` are Pillow's names.
     """
 
     name: str
-    image: Image.Image
+    data: bytes
+    format: str
+    mode: str
     size: tuple[int, int]
     grey: bool
     orientation: int
     notes: tuple[str, ...]
+    turned_on_load: bool = False
+
+
+def reopen(opened: OpenedImage) -> Image.Image:
+    """The image of ``opened``, opened again (lazily: nothing decoded) at its first frame."""
+    image = Image.open(io.BytesIO(opened.data), formats=(opened.format,))
+    if getattr(image, "is_animated", False):
+        image.seek(0)
+    return image
 
 
 def open_image(name: str, data: bytes) -> OpenedImage:
@@ -63,11 +76,8 @@ def open_image(name: str, data: bytes) -> OpenedImage:
         raise unidentified(name, data) from None
     except Exception as err:
         raise decoder_error(name, None, err) from None
-    try:
+    with image:
         return _checked(name, image, data)
-    except BaseException:
-        image.close()
-        raise
 
 
 def _checked(name: str, image: Image.Image, data: bytes) -> OpenedImage:
@@ -89,7 +99,8 @@ def _checked(name: str, image: Image.Image, data: bytes) -> OpenedImage:
     except Exception as err:
         raise decoder_error(name, image.format, err) from None
     size = (image.height, image.width) if orientation in (5, 6, 7, 8) else image.size
-    return OpenedImage(name, image, size, grey, orientation, tuple(notes))
+    turned = image.format == "TIFF" and image.tag_v2.get(ExifTags.Base.Orientation, 1) in range(2, 9)
+    return OpenedImage(name, data, image.format, image.mode, size, grey, orientation, tuple(notes), turned)
 
 
 def header_orientation(image: Image.Image, data: bytes) -> int:

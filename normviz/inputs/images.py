@@ -25,7 +25,7 @@ from .base import TensorInput, as_choice, as_int, display_name, list_names, plur
 from .decode import OpenedImage, open_image
 from .filetypes import FORMATS_TEXT, summary
 from .limits import MAX_BATCH_PIXELS, MAX_IMAGES, MAX_SIDE, check_elements, format_count
-from .pixels import Placement, decode_placed, plan_decode
+from .pixels import Placement, decode_placed, decoded_pixels
 
 FIT_MODES = ("crop", "squash", "pad")
 COLOUR_MODES = ("auto", "rgb", "grey")
@@ -93,15 +93,8 @@ def load_images(
             failures[index] = (display_name(name), err)
     rgb = colour == "rgb" or (colour == "auto" and any(not item.grey for _, item in opened))
     channels = 3 if rgb else 1
-    try:
-        check_elements(
-            (len(opened), channels, height, width), "the image batch", "choose a smaller size or fewer images"
-        )
-        planned, over_budget = _plan(opened, (height, width), fit)
-    except BaseException:
-        for _, item in opened:
-            item.image.close()
-        raise
+    check_elements((len(opened), channels, height, width), "the image batch", "choose a smaller size or fewer images")
+    planned, over_budget = _plan(opened, (height, width), fit, failures)
     if over_budget:
         notices.append(_budget_notice(over_budget))
 
@@ -188,16 +181,19 @@ def _place(source: tuple[int, int], target: tuple[int, int], fit: str) -> Placem
     return Placement((0.0, 0.0, float(src_w), float(src_h)), (out_w, out_h), at)
 
 
-def _plan(opened: list[tuple[int, OpenedImage]], target: tuple[int, int], fit: str):
+def _plan(opened: list[tuple[int, OpenedImage]], target: tuple[int, int], fit: str, failures: dict):
     """Each image's placement, in upload order, while the pixels decoding produces stay within
-    ``MAX_BATCH_PIXELS``; the images that would pass it are closed and returned by name."""
+    ``MAX_BATCH_PIXELS``; the names of the images that would pass it."""
     planned, over_budget, total = [], [], 0
     for index, item in opened:
         place = _place(item.size, target, fit)
-        pixels = plan_decode(item, place)
+        try:
+            pixels = decoded_pixels(item, place)
+        except NormvizError as err:
+            failures[index] = (item.name, err)
+            continue
         if total + pixels > MAX_BATCH_PIXELS:
             over_budget.append(item.name)
-            item.image.close()
             continue
         total += pixels
         planned.append((index, item, place))

@@ -20,9 +20,9 @@ import numpy as np
 from PIL import Image
 
 from ..errors import NormvizError
-from .decode import OpenedImage
-from .filetypes import decoder_error, file_error
-from .limits import format_count
+from .decode import OpenedImage, reopen
+from .filetypes import decoder_error, file_error, format_name
+from .limits import MAX_DECODE_BYTES, format_bytes, format_count
 
 #: Source pixels converted at a time.
 STRIP_PIXELS = 1 << 20
@@ -62,16 +62,48 @@ def min_decode_size(source: tuple[int, int], place: Placement) -> tuple[int, int
     return min(source[0], need_w), min(source[1], need_h)
 
 
-def plan_decode(opened: OpenedImage, place: Placement) -> int:
-    """Set a JPEG to decode at the smallest scale that serves ``place`` (header only); return
-    the number of pixels decoding will produce."""
-    image = opened.image
-    if image.format in ("JPEG", "MPO"):
+def decoded_pixels(opened: OpenedImage, place: Placement) -> int:
+    """How many pixels decoding ``opened`` for ``place`` produces (a JPEG may decode smaller).
+
+    Raises NormvizError if decoding them would take more than ``MAX_DECODE_BYTES``."""
+    pixels = opened.size[0] * opened.size[1]
+    if opened.format in ("JPEG", "MPO"):
+        try:
+            with reopen(opened) as image:
+                _draft(opened, image, place)
+                pixels = image.width * image.height
+        except Exception as err:
+            raise decoder_error(opened.name, opened.format, err) from None
+    cost = decode_bytes(opened, pixels)
+    if cost > MAX_DECODE_BYTES:
+        width, height = opened.size
+        raise file_error(
+            "large",
+            f"{opened.name} ({width:,}×{height:,} {format_name(opened.format)}, {opened.mode}) would take about "
+            f"{format_bytes(cost)} to decode, over the {format_bytes(MAX_DECODE_BYTES)} allowed per image; "
+            "downscale it or save it as PNG or JPEG, and upload it again.",
+        )
+    return pixels
+
+
+def decode_bytes(opened: OpenedImage, pixels: int) -> int:
+    """Estimated memory Pillow takes to decode ``pixels`` pixels of ``opened``: the image (1, 2 or
+    4 bytes a pixel by mode) times the copies its reader holds, plus the file for a TIFF."""
+    per_pixel = 1 if opened.mode in ("1", "L", "P") else 2 if opened.mode in _SIXTEEN_BIT else 4
+    if opened.format == "WEBP":
+        return 4 * 4 * pixels
+    if opened.format == "TIFF":
+        return (2 if opened.turned_on_load else 1) * per_pixel * pixels + len(opened.data)
+    return per_pixel * pixels
+
+
+def _draft(opened: OpenedImage, image: Image.Image, place: Placement) -> None:
+    """Let a JPEG decode at the smallest of 1/1, 1/2, 1/4, 1/8 scale that still serves ``place``."""
+    if opened.format in ("JPEG", "MPO"):
         wanted = min_decode_size(opened.size, place)
         if opened.orientation in (5, 6, 7, 8):
             wanted = wanted[::-1]
         image.draft(None, (max(1, int(wanted[0])), max(1, int(wanted[1]))))
-    return image.width * image.height
 
 
 def decode_placed(opened: OpenedImage, place: Placement) -> tuple[np.ndarray, tuple[str, ...]]:
@@ -80,16 +112,15 @@ def decode_placed(opened: OpenedImage, place: Placement) -> tuple[np.ndarray, tu
     Returns float32 (C, h, w) in [0, 1] with C = 1 if ``opened.grey`` else 3, (h, w) =
     ``place.out`` reversed, and notes for the user. Raises NormvizError for a file that fails.
     """
-    name, image = opened.name, opened.image
     try:
-        image.load()
-        return _placed(opened, image, place)
+        with reopen(opened) as image:
+            _draft(opened, image, place)
+            image.load()
+            return _placed(opened, image, place)
     except NormvizError:
         raise
     except Exception as err:
-        raise decoder_error(name, image.format, err) from None
-    finally:
-        image.close()
+        raise decoder_error(opened.name, opened.format, err) from None
 
 
 def _placed(opened: OpenedImage, image: Image.Image, place: Placement):
