@@ -18,7 +18,15 @@ from dataclasses import dataclass
 from PIL import ExifTags, Image, PngImagePlugin, UnidentifiedImageError
 
 from .base import display_name
-from .filetypes import IMAGE_FORMATS, declared_pixels, decoder_error, file_error, too_large, unidentified
+from .filetypes import (
+    IMAGE_FORMATS,
+    declared_pixels,
+    decoder_error,
+    file_error,
+    sniffed_format,
+    too_large,
+    unidentified,
+)
 from .limits import MAX_IMAGE_PIXELS
 
 GREY_MODES = {"1", "L", "LA", "La", "I", "F", "I;16", "I;16L", "I;16B", "I;16N"}
@@ -75,7 +83,7 @@ def open_image(name: str, data: bytes) -> OpenedImage:
     except UnidentifiedImageError:
         raise unidentified(name, data) from None
     except Exception as err:
-        raise decoder_error(name, None, err) from None
+        raise decoder_error(name, sniffed_format(data), err) from None
     with image:
         return _checked(name, image, data)
 

@@ -52,6 +52,8 @@ _FORMAT_NAMES = {
     "TIFF": "TIFF",
 }
 _VARIANT_WORDS = re.compile(r"unsupported|not supported|unknown|not available|cannot handle|no support", re.I)
+#: Pillow calls these "unsupported", but they are values no valid file holds.
+_DAMAGE_WORDS = re.compile(r"palette size|truncated|broken", re.I)
 _ISO_BRANDS = {
     **dict.fromkeys(("heic", "heix", "hevc", "heim", "heis", "mif1", "msf1"), "a HEIC/HEIF image"),
     **dict.fromkeys(("avif", "avis"), "an AVIF image"),
@@ -102,7 +104,7 @@ def decoder_error(name: str, fmt: str | None, err: BaseException) -> NormvizErro
     """A file of format ``fmt`` that Pillow failed on: an unsupported variant or a damaged file."""
     reason = " ".join(str(err).split())[:160] or type(err).__name__
     what = format_name(fmt)
-    if _VARIANT_WORDS.search(reason):
+    if _VARIANT_WORDS.search(reason) and not _DAMAGE_WORDS.search(reason):
         return file_error(
             "variant",
             f"{name} is a {what} file in a variant that cannot be read here (Pillow says: {reason}); "
@@ -176,7 +178,8 @@ def _other_format(data: bytes) -> str | None:
         return None
     if fmt in IMAGE_FORMATS:
         return None
-    return f"a {description} ({fmt}) image" if description != fmt else f"a {fmt} image"
+    article = "an" if description[:1].upper() in "AEIOU" else "a"
+    return f"{article} {description} file ({fmt})" if description != fmt else f"{article} {fmt} file"
 
 
 def _sniff(data: bytes) -> str:
