@@ -21,15 +21,15 @@ from .limits import MAX_IMAGE_PIXELS, format_count
 IMAGE_FORMATS = ("PNG", "JPEG", "WEBP", "BMP", "GIF", "TIFF")
 FORMATS_TEXT = "PNG, JPEG, WebP, BMP, GIF or TIFF"
 _FORMATS_AND = "PNG, JPEG, WebP, BMP, GIF and TIFF"
-#: Why a file was refused, as a plural phrase for summaries ("3 files …").
+#: Why a file was refused, as (one file, several files) phrases for summaries ("1 file …", "3 files …").
 KINDS = {
-    "empty": "are empty",
-    "unknown": "are not images",
-    "format": "are images in formats not accepted here",
-    "damaged": "are damaged or truncated",
-    "variant": "use variants of their format that cannot be read",
-    "large": "declare more pixels than the cap",
-    "values": "hold pixel values that cannot be used",
+    "empty": ("is empty", "are empty"),
+    "unknown": ("is not an image", "are not images"),
+    "format": ("is an image in a format not accepted here", "are images in formats not accepted here"),
+    "damaged": ("is damaged or truncated", "are damaged or truncated"),
+    "variant": ("uses a variant of its format that cannot be read", "use variants of their format that cannot be read"),
+    "large": ("is too large to decode here", "are too large to decode here"),
+    "values": ("holds pixel values that cannot be used", "hold pixel values that cannot be used"),
 }
 _MAGIC = (
     (b"\x89PNG\r\n\x1a\n", "PNG"),
@@ -148,7 +148,7 @@ def summary(failures: list[tuple[str, NormvizError]], full: int = 2) -> list[str
     for name, error in rest:
         groups.setdefault(kind_of(error), []).append(name)
     parts = [
-        f"{len(names)} {KINDS.get(kind, 'could not be used')} ({list_names(names, 3)})"
+        f"{len(names)} {KINDS.get(kind, ('could not be used',) * 2)[len(names) > 1]} ({list_names(names, 3)})"
         for kind, names in groups.items()
     ]
     sentences.append(f"{len(rest)} more files could not be used: {'; '.join(parts)}.")
