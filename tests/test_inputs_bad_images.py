@@ -315,3 +315,15 @@ def test_many_bad_files_beside_good_ones_give_three_notices_at_most():
     assert skipped[2] == (
         "Skipped: 28 more files could not be used: 28 are not images (bad2.png, bad3.png, bad4.png and 25 more)."
     )
+
+
+def test_a_summary_speaks_of_one_file_of_a_kind_in_the_singular():
+    rng = np.random.default_rng(30)
+    targa = encode(Image.new("RGB", (16, 16), (5, 6, 7)), "TGA")
+    files = [("good.png", encode(noise_image(rng, 8, 8), "PNG"))]
+    files += [(f"text{i}.png", b"a note, not a picture") for i in range(3)] + [("targa.png", targa)]
+    skipped = [n for n in load_images(files, size=(8, 8)).notices if n.startswith("Skipped: ")]
+    assert skipped[-1] == (
+        "Skipped: 2 more files could not be used: 1 is not an image (text2.png); "
+        "1 is an image in a format not accepted here (targa.png)."
+    )

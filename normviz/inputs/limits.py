@@ -37,14 +37,14 @@ KERNEL_SIZES = (3, 5)
 MAX_UPLOAD_MB = 128
 
 
-#: What one image's shrunk copy may take: 4 bytes × (6 × MAX_SIDE + 20)² (an image is shrunk by a
-#: whole factor to under 6 times the batch's size, plus the filter's margin).
-MAX_SHRUNK_BYTES = 4 * (6 * MAX_SIDE + 20) ** 2
+#: What one image's converted, shrunk copy may take: 4 bytes (L, RGB or F) a pixel, and never more
+#: pixels than the image has (bicubic resampling of an unshrunk image needs all of it).
+MAX_SHRUNK_BYTES = 4 * MAX_IMAGE_PIXELS
 #: Strips being converted, the resized pixels and Pillow's small buffers, measured generously.
 WORKING_BYTES = 64 * 2**20
 #: Peak memory of decoding any accepted upload batch, above the idle process: the batch tensor
 #: (4 bytes × MAX_ELEMENTS, and its one-channel copy when a batch turns out greyscale), one image
-#: being decoded, its shrunk copy and the working strips (about 1 GB; ``python -m bench`` measures it).
+#: being decoded, its converted copy and the working strips (about 1 GB; ``python -m bench`` measures it).
 UPLOAD_PEAK_BYTES = 4 * MAX_ELEMENTS * 4 // 3 + MAX_DECODE_BYTES + MAX_SHRUNK_BYTES + WORKING_BYTES
 
 

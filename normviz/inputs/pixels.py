@@ -7,8 +7,8 @@ displayed orientation, converted to ``L``, ``RGB`` or ``F`` and shrunk by an int
 (``Image.reduce``, exactly what ``Image.resize(..., reducing_gap=3)`` does first), so no
 full-size converted copy ever exists. The shrunk image is then resized with bicubic filtering.
 
-Memory for one image: its decoded pixels (at most 4 bytes × ``MAX_IMAGE_PIXELS``), the shrunk
-image (at most 4 bytes × the box, ≤ 4 bytes × (6 × 1024 + 3)² when not shrunk), a few strips.
+Memory for one image: its decoded pixels (at most 4 bytes × ``MAX_IMAGE_PIXELS``), the converted,
+shrunk copy (at most as many pixels, in 4 bytes each) and a few strips.
 """
 
 from __future__ import annotations
@@ -155,6 +155,10 @@ def _strip_resize(image, orientation, shown, box, out, convert) -> Image.Image:
         min(shown[0], math.ceil(box[2] + support[0])),
         min(shown[1], math.ceil(box[3] + support[1])),
     )
+    if factor == (1, 1):
+        # Unshrunk, Pillow's bicubic resize of a cropped copy with the box moved by the crop differs
+        # from resizing the whole image (by up to 20 levels in 8 bits, measured), so keep it whole.
+        safe = (0, 0, *shown)
     width = safe[2] - safe[0]
     rows = max(1, STRIP_PIXELS // (width * factor[1])) * factor[1]
     canvas = None
