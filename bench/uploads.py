@@ -30,6 +30,11 @@ CASES = {
     "64 flat 7000×7000 PNGs (10 MB) at 96×96": ([("flat_png", 64)], 7000, (96, 96)),
     "8 flat 7000×7000 RGBA PNGs at 96×96": ([("flat_rgba_png", 8)], 7000, (96, 96)),
     "6000×6000 half-transparent PNG at 1024×1024": ([("flat_rgba_png", 1)], 6000, (1024, 1024)),
+    "6000×8000 half-transparent PNG at 1024×1024 (unshrunk: converted whole)": (
+        [("flat_rgba_png", 1)],
+        {"flat_rgba_png": (6000, 8000)},
+        (1024, 1024),
+    ),
     "7000×7000 palette PNG with transparency at 1024×1024": ([("palette_png", 1)], 7000, (1024, 1024)),
     "7000×7000 noise TIFF (deflate, 147 MB) at 1024×1024": ([("noise_tiff", 1)], 7000, (1024, 1024)),
     "7000×7000 TIFF turned 90° at 512×512": ([("turned_tiff", 1)], 7000, (512, 512)),
@@ -49,18 +54,19 @@ SMOKE_CASES = {
 }
 
 
-def _file(kind: str, side: int, seed: int) -> tuple[str, bytes]:
+def _file(kind: str, side, seed: int) -> tuple[str, bytes]:
     import numpy as np
     from PIL import Image
 
     rng = np.random.default_rng(seed)
     options: dict = {}
+    width, height = side if isinstance(side, tuple) else (side, side)
     if kind == "noise_jpeg":
         image, fmt = Image.fromarray(rng.integers(0, 256, (side, side, 3), dtype=np.uint8)), "JPEG"
     elif kind == "flat_png":
         image, fmt = Image.new("RGB", (side, side), (10, 200, 30)), "PNG"
     elif kind == "flat_rgba_png":
-        image, fmt = Image.new("RGBA", (side, side), (10, 200, 30, 128)), "PNG"
+        image, fmt = Image.new("RGBA", (width, height), (10, 200, 30, 128)), "PNG"
     elif kind == "palette_png":
         image, fmt = Image.new("P", (side, side), 1), "PNG"
         image.putpalette([255, 255, 255, 200, 10, 10])
