@@ -4,7 +4,7 @@
 
 Each case runs in a fresh child process: it builds the files, decodes one tiny image (imports and
 warm-up), reads its resident memory, calls ``load_images`` on the batch and reads its peak
-resident memory (``ru_maxrss``). ``bytes`` is the peak above that baseline, ``budget`` is
+resident memory (``VmHWM``). ``bytes`` is the peak above that baseline, ``budget`` is
 ``UPLOAD_PEAK_BYTES`` and ``ratio`` = bytes / budget (at most 1 is the target). The first row
 is the baseline itself: one small photo, decoded the same way in the same run.
 """
@@ -90,10 +90,15 @@ def _file(kind: str, side, seed: int) -> tuple[str, bytes]:
     return f"{kind}{seed}.{fmt.lower()}", buffer.getvalue()
 
 
+def _memory(field: str) -> int:
+    """Bytes of ``field`` in /proc/self/status: VmRSS now, VmHWM the peak of this process's own
+    memory (``ru_maxrss`` would also count what the parent held before the exec)."""
+    with open("/proc/self/status") as lines:
+        return next(int(line.split()[1]) * 1024 for line in lines if line.startswith(field))
+
+
 def _child(name: str, smoke: bool) -> dict:
     """Run in the child: build the case's files, measure load_images' peak above the baseline."""
-    import resource
-
     from normviz.inputs import load_images
 
     kinds, side, size = (SMOKE_CASES if smoke else CASES)[name]
@@ -103,12 +108,11 @@ def _child(name: str, smoke: bool) -> dict:
         built.setdefault(kind, _file(kind, side[kind] if isinstance(side, dict) else side, 0))
         files += [(f"{i}-{built[kind][0]}", built[kind][1]) for i in range(count)]
     load_images([_file("noise_jpeg", 16, 1)], size=(8, 8))
-    with open("/proc/self/statm") as statm:
-        baseline = int(statm.read().split()[1]) * resource.getpagesize()
+    baseline = _memory("VmRSS:")
     start = time.perf_counter()
     batch = load_images(files, size=size)
     seconds = time.perf_counter() - start
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    peak = _memory("VmHWM:")
     return {
         "peak": max(0, peak - baseline),
         "seconds": seconds,

@@ -90,7 +90,7 @@ def test_inputs_do_not_import_streamlit():
 
 
 PEAK_SCRIPT = """
-import io, resource, sys
+import io, sys
 from PIL import Image
 from normviz.inputs import load_images
 
@@ -106,10 +106,15 @@ del image
 warm = io.BytesIO()
 Image.new("RGB", (8, 8)).save(warm, "PNG")
 load_images([("warm.png", warm.getvalue())], size=(8, 8))
-with open("/proc/self/statm") as statm:
-    baseline = int(statm.read().split()[1]) * resource.getpagesize()
+
+def status(field):  # this process's own memory (ru_maxrss would count the parent's before exec)
+    with open("/proc/self/status") as lines:
+        return next(int(line.split()[1]) * 1024 for line in lines if line.startswith(field))
+
+
+baseline = status("VmRSS:")
 load_images([(f"{i}.png", buffer.getvalue()) for i in range(count)], size=(32, 32))
-print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 - baseline)
+print(status("VmHWM:") - baseline)
 """
 
 
