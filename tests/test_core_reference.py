@@ -11,6 +11,17 @@ import normviz
 from tests.reference import group_key, loop_normalize
 
 F32_EPS = float(np.finfo(np.float32).eps)
+U32 = F32_EPS / 2  # unit roundoff of float32
+
+
+def output_bound(y_ref: np.ndarray) -> np.ndarray:
+    """Largest float32 error of y = (x − K)·s + (β − (μ − K)·s), elementwise (see normviz.kernel).
+
+    x − K is exact; s = 1/√(σ² + ε) and the two products and the sum are each rounded once (≤ 4u·|y|
+    with |(μ − K)·s| ≤ |y| + 1 for K a value of the group); the statistics' own errors (mean ≤ 4·eps·σ,
+    variance ≤ 8·eps relative, asserted below) move y by at most 8u and 8u·|y|. In all ≤ 16u·(1 + |y|).
+    """
+    return 16 * U32 * (1 + np.abs(y_ref))
 ALL_AXES = ["".join(s) for k in range(5) for s in itertools.combinations("NCHW", k)]
 
 
@@ -28,13 +39,13 @@ def _grid_values(res, stats, shape, groups):
 @pytest.mark.parametrize("axes", ALL_AXES)
 @pytest.mark.parametrize("shape", [(2, 6, 3, 5), (1, 4, 1, 1), (3, 1, 4, 2), (1, 1, 1, 7)])
 def test_every_axis_subset_matches_the_loop_reference(axes, shape):
-    rng = np.random.default_rng(abs(hash((axes, shape))) % 2**32)
+    rng = np.random.default_rng([ALL_AXES.index(axes), *shape])  # the same data in every process
     x = (rng.normal(size=shape) * 2.5 + 0.7).astype(np.float32)
     group_choices = normviz.divisors(shape[1]) if "C" in axes else [1]
     for groups in group_choices:
         res = normviz.normalize(x, axes, groups=groups)
         y_ref, stats = loop_normalize(x, axes, groups)
-        np.testing.assert_allclose(res.y, y_ref, rtol=0, atol=2e-6)
+        assert (np.abs(res.y - y_ref) <= output_bound(y_ref)).all()
         mean, var = _grid_values(res, stats, shape, groups)
         # statistics are exact to float32 precision relative to the spread (see normviz.kernel)
         spread = np.sqrt(var) + 1e-30
