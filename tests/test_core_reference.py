@@ -22,6 +22,8 @@ def output_bound(y_ref: np.ndarray) -> np.ndarray:
     variance ≤ 8·eps relative, asserted below) move y by at most 8u and 8u·|y|. In all ≤ 16u·(1 + |y|).
     """
     return 16 * U32 * (1 + np.abs(y_ref))
+
+
 ALL_AXES = ["".join(s) for k in range(5) for s in itertools.combinations("NCHW", k)]
 
 

@@ -10,7 +10,7 @@ from .. import state
 from ..figures import gallery as gallery_fig
 from ..spec import PRESETS, divisors
 from ..summary import summary_sentence
-from . import compute, session
+from . import compute, controls, session, widgets
 from .controls import NormSettings
 from .text import md_escape
 
@@ -18,26 +18,13 @@ from .text import md_escape
 def compare_controls(channels: int, main: NormSettings) -> NormSettings:
     """The second configuration: a preset and axis toggles (ε, γ, β are the main ones)."""
     cols = st.columns([2, 3, 2])
-    with cols[0]:
-        st.selectbox(
-            "Compare with", state.PRESET_CHOICES, key="cpreset", on_change=session.apply_preset, args=("compare",)
-        )
-    with cols[1]:
-        st.pills(
-            "reduce over",
-            list("NCHW"),
-            selection_mode="multi",
-            key=session.AXIS_WIDGETS["caxes"],
-            on_change=session.follow_toggles,
-            args=("compare",),
-        )
-    axes = session.get("caxes")
+    widgets.draw("cpreset", cols[0], on_change=session.apply_preset, args=("compare", channels))
+    axes = controls.axis_pills("caxes", cols[1], "compare")
     groups = 1
-    with cols[2]:
-        if "C" in axes:
-            groups = st.selectbox(
-                "G", divisors(channels), key="cgroups", on_change=session.follow_toggles, args=("compare",)
-            )
+    if "C" in axes:
+        groups = widgets.draw(
+            "cgroups", cols[2], options=divisors(channels), on_change=session.follow_toggles, args=("compare",)
+        )
     name = st.session_state.get("cpreset", state.CUSTOM)
     center = PRESETS[name].center if name in PRESETS else True
     return dataclasses.replace(main, axes=axes, groups=int(groups), center=center)

@@ -13,9 +13,6 @@ from . import compute, session
 from .controls import NormSettings
 from .text import md_escape
 
-LAST_GOOD_SETTINGS = "_last_good_settings"
-
-
 #: Less empty space above the page and the sidebar (static CSS, no user content).
 _COMPACT = (
     "<style>[data-testid='stMainBlockContainer']{padding-top:2.2rem}"
@@ -43,21 +40,23 @@ def normalize_or_last_good(inp, settings: NormSettings) -> tuple[NormResult, str
     try:
         res = compute.run(inp, settings)
     except NormvizError as err:
-        fallback = st.session_state.get(LAST_GOOD_SETTINGS)
+        fallback = session.page_state().last_good_settings
         fallback = fallback if fallback is not None else NormSettings("NHW", 1, 1e-5, True, None, None)
         try:
             return compute.run(inp, fallback), str(err)
         except NormvizError:
             return compute.run(inp, NormSettings("NHW", 1, 1e-5, True, None, None)), str(err)
-    st.session_state[LAST_GOOD_SETTINGS] = settings
+    session.page_state().last_good_settings = settings
     return res, None
 
 
 def notices(input_messages, shape_notices, run_error) -> None:
     """Everything the page has to tell before the results: link problems (once), input fallbacks,
     settings adjusted to the input, a setting that failed."""
-    for text in st.session_state.pop(session.URL_NOTICES, []):
+    page = session.page_state()
+    for text in page.link_notices:
         st.warning(md_escape(text), icon="🔗")
+    page.link_notices = []
     for text in [*input_messages, *shape_notices]:
         st.info(md_escape(text), icon="ℹ️")
     if run_error:
@@ -82,7 +81,5 @@ def selected_group(res: NormResult, cell, group, box) -> None:
 
 def tabs() -> dict[str, SimpleNamespace]:
     """The lower part of the page; only the open tab's content is computed."""
-    if st.session_state.get("tab") not in TABS:
-        st.session_state["tab"] = TABS[0]
     containers = st.tabs(list(TABS), key="tab", on_change="rerun")
     return {name: SimpleNamespace(container=c, open=c.open) for name, c in zip(TABS, containers)}

@@ -10,9 +10,10 @@ import streamlit as st
 
 from ..arithmetic import worked_cell
 from ..core import NormResult
+from ..explain import ASIDE, WARNING, remarks_for
 from ..figures import gallery as gallery_fig
 from ..figures.stats import stats_csv
-from ..summary import asides_for, summary_sentence, warnings_for
+from ..summary import summary_sentence
 from . import compute
 from .text import md_escape
 
@@ -31,10 +32,12 @@ def box_key(box) -> tuple:
 
 def summary(res: NormResult, notices=()) -> None:
     st.markdown(f"##### {summary_sentence(res)}")
-    for text in [*notices, *warnings_for(res)]:
+    remarks = remarks_for(res.spec, res.shape)
+    for text in [*notices, *(r.text for r in remarks if r.severity == WARNING)]:
         st.warning(text, icon="⚠️")
-    for text in asides_for(res):
-        st.caption(f"ℹ️ {text}")
+    for remark in remarks:
+        if remark.severity == ASIDE:
+            st.caption(f"ℹ️ {remark.text}")
 
 
 def statistics(inp, res: NormResult, group) -> None:
