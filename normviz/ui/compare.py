@@ -6,7 +6,6 @@ import dataclasses
 
 import streamlit as st
 
-from .. import state
 from ..figures import gallery as gallery_fig
 from ..spec import PRESETS, divisors
 from ..summary import summary_sentence
@@ -25,7 +24,7 @@ def compare_controls(channels: int, main: NormSettings) -> NormSettings:
         groups = widgets.draw(
             "cgroups", cols[2], options=divisors(channels), on_change=session.follow_toggles, args=("compare",)
         )
-    name = st.session_state.get("cpreset", state.CUSTOM)
+    name = session.get("cpreset")
     center = PRESETS[name].center if name in PRESETS else True
     return dataclasses.replace(main, axes=axes, groups=int(groups), center=center)
 

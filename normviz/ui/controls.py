@@ -91,8 +91,8 @@ def _affine_controls(channels: int):
         if "affine_each" not in st.session_state:
             st.session_state["affine_each"] = bool(session.get("gamma"))
         per_channel = st.toggle("Set each channel", key="affine_each", persist_state=widgets.PERSIST)
-        gamma = np.full(channels, float(st.session_state["gscale"]))
-        beta = np.full(channels, float(st.session_state["bshift"]))
+        gamma = np.full(channels, float(session.get("gscale")))
+        beta = np.full(channels, float(session.get("bshift")))
         if per_channel:
             import pandas as pd
 
@@ -112,9 +112,8 @@ def _affine_controls(channels: int):
                 values[:, 0][bad[:, 0]] = 1.0
                 values[:, 1][bad[:, 1]] = 0.0
             gamma, beta = values[:, 0], values[:, 1]
-            st.session_state["gamma"], st.session_state["beta"] = tuple(gamma), tuple(beta)
-        else:
-            st.session_state["gamma"], st.session_state["beta"] = (), ()
+        session.put("gamma", tuple(gamma) if per_channel else ())
+        session.put("beta", tuple(beta) if per_channel else ())
     identity = np.all(gamma == 1) and np.all(beta == 0)
     return (None, None) if identity else (gamma, beta)
 

@@ -60,8 +60,8 @@ def _running(digest: str, _x, batch: int, convention: str, momentum, epochs: int
 
 def _set_default_momentum() -> None:
     """Callback of the convention: its framework's default momentum."""
-    st.session_state["momentum"] = CONVENTIONS[st.session_state["conv"]].momentum
-    st.session_state["cumulative"] = False
+    session.put("momentum", CONVENTIONS[session.get("conv")].momentum)
+    session.put("cumulative", False)
 
 
 def train_vs_eval(inp, res: NormResult) -> None:

@@ -207,7 +207,7 @@ def _array_input(messages: list[str]) -> PageInput:
         page = session.page_state()
         if page.layout_for != (digest, chosen.key):
             if guess.certain:  # a shape that does not tell keeps the layout the user chose
-                st.session_state["layout"] = guess.layout
+                session.put("layout", guess.layout)
             page.layout_for = (digest, chosen.key)
         layout = widgets.draw("layout")
         if guess.certain:
