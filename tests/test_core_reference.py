@@ -8,22 +8,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import normviz
-from tests.reference import group_key, loop_normalize
+from tests.reference import group_key, loop_normalize, output_bound
 
 F32_EPS = float(np.finfo(np.float32).eps)
-U32 = F32_EPS / 2  # unit roundoff of float32
-
-
-def output_bound(y_ref: np.ndarray) -> np.ndarray:
-    """Largest float32 error of y = (x − K)·s + (β − (μ − K)·s), elementwise (see normviz.kernel).
-
-    x − K is exact; s = 1/√(σ² + ε) and the two products and the sum are each rounded once (≤ 4u·|y|
-    with |(μ − K)·s| ≤ |y| + 1 for K a value of the group); the statistics' own errors (mean ≤ 4·eps·σ,
-    variance ≤ 8·eps relative, asserted below) move y by at most 8u and 8u·|y|. In all ≤ 16u·(1 + |y|).
-    """
-    return 16 * U32 * (1 + np.abs(y_ref))
-
-
 ALL_AXES = ["".join(s) for k in range(5) for s in itertools.combinations("NCHW", k)]
 
 
