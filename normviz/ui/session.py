@@ -62,7 +62,7 @@ def start() -> None:
     for key, value in (state.defaults() | values).items():
         put(key, value)
     page = PageState(link_notices=notices)
-    for preset_key, axes_key, groups_key, center_key in CONFIGS.values():
+    for config, (preset_key, axes_key, groups_key, center_key) in CONFIGS.items():
         preset = PRESETS.get(values.get(preset_key, ""))
         if preset is not None and axes_key not in values:  # a preset without axes in the link sets them
             put(axes_key, preset.axes)
@@ -70,8 +70,8 @@ def start() -> None:
                 put(center_key, preset.center)
         grouped = preset is not None and preset.grouped and groups_key not in values
         page.wanted_groups[groups_key] = "auto" if grouped else get(groups_key)
-    if "preset" not in values and ("axes" in values or "groups" in values or "center" in values):
-        st.session_state["preset"] = state.match_preset(get("axes"), get("groups"), get("center"))
+        if preset_key not in values and {axes_key, groups_key, center_key} & values.keys():
+            st.session_state[preset_key] = matching_preset(config)  # toggles without a preset name it
     st.session_state[_STATE_KEY] = page
 
 
@@ -156,8 +156,9 @@ def follow_toggles(config: str) -> None:
 def matching_preset(config: str) -> str:
     """The preset that a configuration's current axes, G and centering amount to, or Custom."""
     _, axes_key, groups_key, center_key = CONFIGS[config]
+    axes = get(axes_key)
     center = st.session_state.get(center_key, True) if center_key else True
-    return state.match_preset(get(axes_key), st.session_state.get(groups_key, 1), center)
+    return state.match_preset(axes, st.session_state.get(groups_key, 1) if "C" in axes else 1, center)
 
 
 def fit_groups_to(channels: int) -> list[str]:

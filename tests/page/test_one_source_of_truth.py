@@ -75,3 +75,16 @@ def test_the_settings_widgets_are_all_built_from_the_table():
     open_tab(at, "Train vs eval")
     for key in ("rn", "seed", "nshift", "eps", "gscale", "tbatch", "momentum", "epochs"):
         assert at.number_input(key=key).label == state.BY_KEY[key].label, key
+
+
+@pytest.mark.parametrize(
+    "query, preset_key, preset",
+    [
+        ({"groups": "5"}, "preset", "BatchNorm"),  # G without C reduced changes nothing
+        ({"caxes": "-", "tab": "Compare"}, "cpreset", "Custom"),
+        ({"caxes": "CHW", "tab": "Compare"}, "cpreset", "LayerNorm"),
+    ],
+)
+def test_toggles_in_a_link_without_a_preset_name_the_preset_they_amount_to(query, preset_key, preset):
+    at = open_app(query)
+    assert at.selectbox(key=preset_key).value == preset
