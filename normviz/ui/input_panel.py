@@ -79,7 +79,7 @@ def choose_input() -> tuple[PageInput, list[str]]:
         st.error(md_escape(str(err)), icon="🚫")
         page_input = session.page_state().last_good_input
         if page_input is None:
-            page_input = _samples_input(state.SAMPLE_NAMES, 96, "crop", "auto")
+            page_input = _default_samples()
             messages.append("Showing the sample photos until then; fix the setting or file above to replace them.")
         else:
             messages.append("Showing the last input that worked; fix the setting or file above to replace it.")
@@ -143,6 +143,11 @@ def _samples_input(photos, size, fit, colour) -> PageInput:
     return PageInput(_images(key, files), content_hash(("samples",) + key), True)
 
 
+def _default_samples() -> PageInput:
+    """The sample photos at the default image settings: what the page shows until an input works."""
+    return _samples_input(state.SAMPLE_NAMES, *(state.BY_KEY[k].default for k in ("size", "fit", "colour")))
+
+
 def _random_input() -> PageInput:
     for col, key in zip(st.columns(4), ("rn", "rc", "rh", "rw")):
         widgets.draw(key, col)
@@ -185,7 +190,7 @@ def _array_input(messages: list[str]) -> PageInput:
         messages.append(
             "No array uploaded yet: showing the sample photos. Uploaded files never travel in a shared link."
         )
-        return _samples_input(state.SAMPLE_NAMES, 96, "crop", "auto")
+        return _default_samples()
     ((name, digest, data),) = chosen_file
     arrays = inputs.list_arrays(name, data)
     usable = [a for a in arrays if not a.problem]

@@ -6,6 +6,7 @@ from types import SimpleNamespace
 
 import streamlit as st
 
+from .. import state
 from ..core import NormResult
 from ..errors import NormvizError
 from ..state import TABS
@@ -40,12 +41,12 @@ def normalize_or_last_good(inp, settings: NormSettings) -> tuple[NormResult, str
     try:
         res = compute.run(inp, settings)
     except NormvizError as err:
-        fallback = session.page_state().last_good_settings
-        fallback = fallback if fallback is not None else NormSettings("NHW", 1, 1e-5, True, None, None)
+        defaults = NormSettings(*(state.BY_KEY[k].default for k in ("axes", "groups", "eps", "center")), None, None)
+        fallback = session.page_state().last_good_settings or defaults
         try:
             return compute.run(inp, fallback), str(err)
         except NormvizError:
-            return compute.run(inp, NormSettings("NHW", 1, 1e-5, True, None, None)), str(err)
+            return compute.run(inp, defaults), str(err)
     session.page_state().last_good_settings = settings
     return res, None
 

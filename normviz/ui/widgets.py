@@ -1,11 +1,15 @@
 """Widgets drawn from the settings table (``normviz.state.FIELDS``): one row, one widget.
 
 Every widget keeps its value while it is not drawn (another input source, a closed tab) through
-Streamlit's own ``persist_state="session"``. The link is not Streamlit's ``bind="query-params"``:
-that would change the link's spelling (``center=false`` not ``center=0``, option labels such as
-``source=Random tensor``, ``axes=C&axes=H`` not ``axes=CH``), drop a bad or out-of-range value
-without a word instead of naming it, and could not express a preset that sets its axes; so
-``normviz.ui.session`` reads and writes the link with ``state.from_query``/``state.to_query``.
+Streamlit's own ``persist_state="session"``. The link is not Streamlit's ``bind="query-params"``
+(checked on 1.67): a bound widget spells its parameter its own way (``center=false``, not the
+links' ``center=0``; a select box's option label, ``source=Random tensor``; pills as repeated
+``axes=C&axes=H``, not ``axes=CH``), so existing links would stop working; it drops a bad or
+out-of-range value without a word (``rn=5000`` opens at the widget's minimum) where the page names
+it in a notice; its parameter leaves the link while the widget is not drawn; the γ/β lists and the
+cell have no single widget to bind; and a preset alone in a link, which sets its axes, still needs
+code before the widgets are drawn. So ``normviz.ui.session``
+reads the link once with ``state.from_query`` and writes it with ``state.to_query``.
 """
 
 from __future__ import annotations
