@@ -56,29 +56,78 @@ def _general_code_notes(framework, spec, shape, layout, arguments) -> list[str]:
         notes.append("Grouped channels per pixel: GroupNorm layers always pool H and W as well.")
     reduced = tuple(sorted(layout.index(a) for a in spec.axes))
     plain = spec.axes and not grouped and "N" not in spec.axes
-    k, ch = len(reduced), layout.index("C") if layout == "NCHW" else -1
-    if plain and framework.startswith("pytorch") and reduced == tuple(range(4 - k, 4)):
-        fn = "F.layer_norm" if spec.center else "F.rms_norm"
-        notes.append(
-            f"`{fn}(x, x.shape[-{k}:])` reduces the same trailing dims, but its γ is per element of "
-            "those dims, not per channel."
-        )
-    if plain and framework == "keras":
-        layer = "LayerNormalization" if spec.center else "RMSNormalization"
-        notes.append(
-            f"`keras.layers.{layer}(axis={list(reduced)})` reduces exactly those axes too, but its γ takes "
-            "their shape instead of (C,)."
-        )
-    if plain and framework == "flax":
-        layer = "LayerNorm" if spec.center else "RMSNorm"
-        notes.append(
-            f"`nn.{layer}(reduction_axes={reduced}, feature_axes={ch})` computes the same, with scale "
-            "and bias per channel."
-        )
+    if plain and framework in _LAYER_CALLS:
+        notes.append(_LAYER_CALLS[framework](spec, shape, layout, reduced))
     if framework == "pytorch":
         notes.append("`Normalize` is an `nn.Module` whose γ and β (if any) are parameters of shape (C,).")
     return notes
 
+
+def _moved_last(layout: str, reduced: tuple[int, ...]) -> tuple[tuple[int, ...], tuple[int, ...]] | None:
+    """The permutation that moves the ``reduced`` axes last (keeping their order) and its inverse;
+    None when they are last already."""
+    if reduced == tuple(range(4 - len(reduced), 4)):
+        return None
+    order = tuple(i for i in range(4) if i not in reduced) + reduced
+    return order, tuple(order.index(i) for i in range(4))
+
+
+def _torch_layer_call(spec, shape, layout, reduced) -> str:
+    fn = "F.layer_norm" if spec.center else "F.rms_norm"
+    k, moved = len(reduced), _moved_last(layout, reduced)
+    if moved is None:
+        return (
+            f"`y = {fn}(x, x.shape[-{k}:], eps={spec.eps!r})` reduces the same trailing dims; with a weight "
+            "its γ would be per element of those dims, not per channel."
+        )
+    sizes = dict(zip("NCHW", shape))
+    normalized = tuple(sizes[layout[i]] for i in reduced)
+    order, back = moved
+    return (
+        f"`{fn}` reduces the LAST dims, so move the reduced ones last and back: "
+        f"`y = {fn}(x.permute{order}, {normalized!r}, eps={spec.eps!r}).permute{back}`; with a weight its γ "
+        "would be per element of those dims, not per channel."
+    )
+
+
+def _keras_layer_call(spec, shape, layout, reduced) -> str:
+    layer = "LayerNormalization" if spec.center else "RMSNormalization"
+    k, moved = len(reduced), _moved_last(layout, reduced)
+    call = f"layers.{layer}(axis={list(range(4 - k, 4))}, epsilon={spec.eps!r})"
+    if moved is None:
+        return f"`y = {call}(x)` reduces exactly those axes too, but its γ takes their shape instead of (C,)."
+    order, back = moved
+    return (
+        f"`{layer}(axis=…)` is safe only on trailing axes: Keras 3.15 with the torch backend hands other "
+        "consecutive axes to torch's kernel, which normalizes the LAST ones instead — an error, or a silently "
+        "wrong result when two sizes coincide. Move the reduced axes last and back: "
+        f"`y = ops.transpose({call}(ops.transpose(x, {order})), {back})`; its γ takes their shape instead of (C,)."
+    )
+
+
+def _flax_layer_call(spec, shape, layout, reduced) -> str:
+    ch = layout.index("C") if layout == "NCHW" else -1
+    if spec.center:
+        call = (
+            f"nn.LayerNorm(reduction_axes={reduced}, feature_axes={ch}, epsilon={spec.eps!r}, use_fast_variance=False)"
+        )
+        why = (
+            " `use_fast_variance=False` computes the variance as mean((x − μ)²); Flax's default, "
+            "E[x²] − E[x]² in float32, loses digits when the mean is large against the spread."
+        )
+        params = "scale and bias"
+    else:
+        call, why = f"nn.RMSNorm(reduction_axes={reduced}, feature_axes={ch}, epsilon={spec.eps!r})", ""
+        params = "a scale"
+    return f"`y = {call}.init_with_output(jax.random.key(0), x)[0]` computes the same, with {params} per channel.{why}"
+
+
+_LAYER_CALLS = {
+    "pytorch": _torch_layer_call,
+    "pytorch_functional": _torch_layer_call,
+    "keras": _keras_layer_call,
+    "flax": _flax_layer_call,
+}
 
 _EPS = "ε defaults differ: PyTorch 1e-5, Keras 1e-3, Flax 1e-6 (1e-5 for BatchNorm); the code passes ε."
 
@@ -86,6 +135,7 @@ _EPS = "ε defaults differ: PyTorch 1e-5, Keras 1e-3, Flax 1e-6 (1e-5 for BatchN
 def _torch_notes(spec, shape, layout, kind, arguments) -> list[str]:
     n, c, h, w = shape
     g = spec.groups
+    to_first = "(x)" if layout == "NCHW" else "(x.permute(0, 3, 1, 2)).permute(0, 2, 3, 1)"
     notes = {
         "batch": [
             "`BatchNorm2d(C)` takes dim 1 as channels and reduces dims 0, 2, 3 (N, H, W): one mean and "
@@ -96,7 +146,7 @@ def _torch_notes(spec, shape, layout, kind, arguments) -> list[str]:
         ],
         "instance": [
             "`InstanceNorm2d(C)` reduces dims 2, 3 (H, W): one mean and variance per sample and channel; "
-            "`GroupNorm(C, C)` computes the same.",
+            f"`y = nn.GroupNorm({c}, {c}, eps={spec.eps!r}){to_first}` computes the same.",
             "Defaults differ from BatchNorm2d: affine=False (no γ, β unless asked for) and track_running_stats=False.",
         ],
         "group": [
@@ -106,8 +156,8 @@ def _torch_notes(spec, shape, layout, kind, arguments) -> list[str]:
         ],
         "layer": [
             f"`LayerNorm(shape)` reduces the LAST len(shape) dims, here {arguments.get('normalized_shape')}, "
-            "so it is tied to H × W; its γ, β are per element, here filled per channel. `GroupNorm(1, C)` "
-            "has the same statistics with γ, β per channel."
+            "so it is tied to H × W; its γ, β are per element, here filled per channel. "
+            f"`y = nn.GroupNorm(1, {c}, eps={spec.eps!r}){to_first}` has the same statistics with γ, β per channel."
         ],
         "rms": [
             "`RMSNorm(shape)` divides by √(mean(x²) + ε) over the LAST len(shape) dims without subtracting "
@@ -135,7 +185,21 @@ def _torch_notes(spec, shape, layout, kind, arguments) -> list[str]:
     if kind == "batch" and n * h * w == 1:
         out.append("With N·H·W = 1 PyTorch raises “Expected more than 1 value per channel when training”.")
     if kind == "instance" and h * w == 1:
-        out.append("With H·W = 1 PyTorch raises “Expected more than 1 spatial element when training”.")
+        out.append(
+            "With H·W = 1 PyTorch raises “Expected more than 1 spatial element when training”. "
+            + (
+                "`GroupNorm(C, C)` raises too (N·H·W = 1: “Expected more than 1 value per channel when "
+                "training”, in eval mode as well)."
+                if n == 1
+                else "`GroupNorm(C, C)` does not raise, but each of its groups then holds one value, so it "
+                "returns β (0 without β)."
+            )
+        )
+    if kind == "group" and n * (c // g) * h * w == 1:
+        out.append(
+            "With N·(C/G)·H·W = 1 every group holds one value: `GroupNorm` and `F.group_norm` raise “Expected "
+            "more than 1 value per channel when training” — in eval mode as well, having no running statistics."
+        )
     return out
 
 
