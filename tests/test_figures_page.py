@@ -139,3 +139,26 @@ def test_gallery_tiles_of_long_thin_tensors_are_visible(shape):
     for tile in (t for row in gal.rows for t in row):
         h, w = tile.image.shape[:2]
         assert min(h, w) >= gallery.MIN_TILE_SIDE and max(h, w) <= 2 * gallery.TILE_SIDE, (shape, tile.image.shape)
+
+
+def test_gallery_tiles_are_read_only_png_with_text_alternatives():
+    """Tiles are shared between visitors, so read-only; each carries its PNG and says what it shows."""
+    from PIL import Image
+
+    res = normviz.normalize(IMAGES, "HW")
+    labels = ("astronaut", "camera", "chelsea", "coffee")
+    gal = gallery.build_gallery(
+        IMAGES, res.y, samples=range(4), channels=range(3), is_image=True, labels=labels, layer="InstanceNorm"
+    )
+    tile = next(t for t in gal.rows[3] if t.kind == "output" and t.channel == 2)
+    assert tile.alt == "coffee, channel 2, after InstanceNorm"
+    assert (
+        next(t for t in gal.rows[0] if t.kind == "input" and t.channel == 0).alt
+        == "astronaut, channel 0, input in grey"
+    )
+    assert not tile.image.flags.writeable
+    decoded = np.asarray(Image.open(io.BytesIO(tile.png)).convert("RGB"))
+    assert np.array_equal(decoded, tile.image), "PNG is lossless"
+    box = res.group_box(res.group_of(1, 0, 0, 0))
+    marked = gallery.build_gallery(IMAGES, res.y, samples=[1], channels=[0], box=box, is_image=True)
+    assert [t.alt.endswith(", selected group outlined") for t in marked.rows[0]] == [False, False, True, True]

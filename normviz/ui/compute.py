@@ -1,7 +1,8 @@
 """Cached computations for the page, keyed by the input's content digest and the settings.
 
-Arrays come back read-only and shared between reruns (``st.cache_resource``); figure builders are
-cached on the same keys, so an unchanged setting redoes no work.
+Every cache of the page is here, each bounded. Results, gallery tiles (with their encoded PNGs)
+and colour bars are shared, read-only, between reruns and visitors (``st.cache_resource``: no copy
+per read); figure builders are cached on the same keys, so an unchanged setting redoes no work.
 """
 
 from __future__ import annotations
@@ -46,9 +47,17 @@ def _ranges(box):
     return None if box is None else tuple(range(a, b) for a, b in box)
 
 
-@st.cache_data(max_entries=32, show_spinner=False)
+def layer_phrase(res: NormResult) -> str:
+    """What made the output, for text alternatives: "InstanceNorm", "normalizing over N, C"."""
+    identity = res.identity()
+    if identity.is_custom:
+        return identity.label.replace("custom: reduce", "normalizing")
+    return identity.label
+
+
+@st.cache_resource(max_entries=32, ttl=1800, show_spinner=False)
 def gallery_for(digest: str, key: tuple, _x, _res: NormResult, samples, channels, box, is_image, labels, span):
-    """The gallery tiles; ``box`` is the selected group as ((start, stop) × 4) or None."""
+    """The gallery tiles (shared, read-only); ``box`` is the selected group as ((start, stop) × 4) or None."""
     return gallery.build_gallery(
         _x,
         _res.y,
@@ -58,7 +67,14 @@ def gallery_for(digest: str, key: tuple, _x, _res: NormResult, samples, channels
         is_image=is_image,
         labels=labels,
         out_range=span,
+        layer=layer_phrase(_res),
     )
+
+
+@st.cache_resource(max_entries=16, show_spinner=False)
+def colorbar_png(lo: float, hi: float, diverging: bool) -> bytes:
+    """A colour bar for [lo, hi] as PNG bytes."""
+    return gallery.encode_png(gallery.colorbar(lo, hi, diverging=diverging))
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
