@@ -1,6 +1,6 @@
 """Cached computations for the page, keyed by the input's content digest and the settings.
 
-Every cache of the page is here, each bounded. Results, gallery tiles (with their encoded PNGs)
+Every cache of the page is here, each bounded. Results, gallery tiles (with their encoded images)
 and colour bars are shared, read-only, between reruns and visitors (``st.cache_resource``: no copy
 per read); figure builders are cached on the same keys, so an unchanged setting redoes no work.
 """
@@ -141,9 +141,9 @@ def gallery_for(digest: str, key: tuple, _x, _res: NormResult, samples, channels
 
 
 @st.cache_resource(max_entries=16, show_spinner=False)
-def colorbar_png(lo: float, hi: float, diverging: bool) -> bytes:
-    """A colour bar for [lo, hi] as PNG bytes."""
-    return gallery.encode_png(gallery.colorbar(lo, hi, diverging=diverging))
+def colorbar_jpeg(lo: float, hi: float, diverging: bool) -> bytes:
+    """A colour bar for [lo, hi] as JPEG bytes."""
+    return gallery.encode_jpeg(gallery.colorbar(lo, hi, diverging=diverging))
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
