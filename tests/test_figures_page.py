@@ -194,3 +194,15 @@ def test_result_store_keeps_recent_results_within_its_byte_budget():
     expiring.get("a", make("a", 1))
     expiring.get("a", make("a", 1))
     assert computed[-2:] == ["a", "a"], "an expired value is computed again"
+
+
+@pytest.mark.parametrize("shape", [(181, 181, 3), (400, 300, 3), (7, 1000, 3), (1, 1000, 3), (181, 181)])
+@pytest.mark.parametrize("scale", [128 / 181, 0.3, 0.05])
+def test_averaging_down_gives_the_rounded_block_means(shape, scale):
+    """Tiles are block means rounded to the nearest level; a side shorter than the block is one pixel."""
+    img = np.random.default_rng(11).integers(0, 256, size=shape).astype(np.uint8)
+    f = int(np.ceil(1 / scale))
+    fh, fw = min(f, shape[0]), min(f, shape[1])
+    h, w = shape[0] // fh * fh, shape[1] // fw * fw
+    means = img[:h, :w].astype(np.float64).reshape(h // fh, fh, w // fw, fw, *shape[2:]).mean(axis=(1, 3))
+    assert np.array_equal(gallery.resample(img, scale), np.rint(means).astype(np.uint8))

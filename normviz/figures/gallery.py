@@ -103,9 +103,14 @@ def resample(img: np.ndarray, scale: float) -> np.ndarray:
     f = int(np.ceil(1 / scale))
     fh, fw = min(f, img.shape[0]), min(f, img.shape[1])  # a side shorter than f becomes one pixel
     h, w = img.shape[0] // fh * fh, img.shape[1] // fw * fw
-    cut = img[:h, :w].astype(np.float64)
-    blocks = cut.reshape(h // fh, fh, w // fw, fw, *img.shape[2:]).mean(axis=(1, 3))
-    return blocks.astype(img.dtype) if img.dtype != np.uint8 else np.rint(blocks).astype(np.uint8)
+    shape = (h // fh, fh, w // fw, fw, *img.shape[2:])
+    if img.dtype == np.uint8:  # exact integer block sums, added as strided slices: the same means
+        cut = img[:h, :w].astype(np.uint32)  # as in float64, several times faster
+        rows = sum(cut[i::fh] for i in range(fh))
+        sums = sum(rows[:, j::fw] for j in range(fw))
+        return np.rint(sums / (fh * fw)).astype(np.uint8)
+    blocks = img[:h, :w].astype(np.float64).reshape(shape).mean(axis=(1, 3))
+    return blocks.astype(img.dtype)
 
 
 def outline(image: np.ndarray, rows: range, cols: range, scale: float, thickness: int = 2) -> np.ndarray:
