@@ -59,7 +59,13 @@ def compare(inp, main_res, main: NormSettings) -> None:
             )
             kind = "output RGB" if c == 3 else "output"
             tiles = [t for row in gal.rows for t in row if t.kind == kind]
-            st.image([t.image for t in tiles], caption=[md_escape(t.caption) for t in tiles], width=110)
+            st.image(
+                [t.jpeg for t in tiles],
+                caption=[md_escape(t.caption) for t in tiles],
+                width=110,
+                output_format="JPEG",
+                alt=[t.alt for t in tiles],
+            )
             fig = compute.stats_figure_for(inp.digest, compute.result_key(res), res, None, None)
             if fig is not None:
                 st.plotly_chart(fig, width="stretch", key=f"compare_stats_{side}", config={"displaylogo": False})

@@ -136,10 +136,14 @@ def gallery(inp, res: NormResult, box) -> None:
         _show([t for t in row if t.channel is not None])
 
 
-def _show(tiles) -> None:
+def _show(tiles, width: int = TILE_WIDTH) -> None:
+    """One row of tiles, sent as JPEG bytes encoded once per tile (the same bytes keep the same URL,
+    so the browser fetches an unchanged tile only once)."""
     if tiles:
         captions = [md_escape(t.caption) + (" ◆" if t.selected else "") for t in tiles]
-        st.image([t.image for t in tiles], caption=captions, width=TILE_WIDTH)
+        st.image(
+            [t.jpeg for t in tiles], caption=captions, width=width, output_format="JPEG", alt=[t.alt for t in tiles]
+        )
 
 
 def _legend(gal, is_image: bool) -> None:
@@ -147,11 +151,19 @@ def _legend(gal, is_image: bool) -> None:
     span = gal.output_range
     cols = st.columns(2)
     cols[0].image(
-        gallery_fig.colorbar(lo, hi, diverging=False),
+        compute.colorbar_jpeg(lo, hi, False),
         caption=f"input: {lo:.3g} … {hi:.3g}" + (" (pixel values)" if is_image else ""),
         width=240,
+        output_format="JPEG",
+        alt=f"grey scale for the inputs, from {lo:.3g} (black) to {hi:.3g} (white)",
     )
-    cols[1].image(gallery_fig.colorbar(-span, span), caption=f"output: −{span:g} … 0 … +{span:g}", width=240)
+    cols[1].image(
+        compute.colorbar_jpeg(-span, span, True),
+        caption=f"output: −{span:g} … 0 … +{span:g}",
+        width=240,
+        output_format="JPEG",
+        alt=f"colour scale for the outputs, from −{span:g} (blue) through 0 (white) to +{span:g} (red)",
+    )
     st.caption(
         f"Outputs share one scale, so groups can be compared. The colour recomposition shows 0.5 + y / "
         f"{2 * gallery_fig.RGB_SPAN:g} per channel (y = ±{gallery_fig.RGB_SPAN:g} is black or full colour); "
