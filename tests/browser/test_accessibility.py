@@ -20,6 +20,7 @@ from normviz.state import TABS
 
 from .conftest import SCREENSHOTS, wait_for_app
 from .test_cube_component import FRAME
+from .test_page import save_whole_page
 
 pytestmark = pytest.mark.browser
 
@@ -104,7 +105,7 @@ def test_no_serious_violation_on_first_open_and_in_every_tab(streamlit_app, them
     for view in ("first open", *TABS):
         if view != "first open":
             open_tab(page, view)
-        page.screenshot(path=str(_shot(f"axe_{scheme}_{view.replace(' ', '_')}")), full_page=True)
+        save_whole_page(page, f"axe_{scheme}_{view.replace(' ', '_')}")
         violations = axe_violations(page)
         if violations:
             found.append(report(f"{scheme}, {view}", violations))
