@@ -75,9 +75,7 @@ def test_large_offset_normalizes_to_float32_precision(axes):
     assert np.abs(naive - y_ref).max() > 1e-2
 
 
-@pytest.mark.parametrize(
-    "dtype", [np.float16, np.float64, np.uint8, np.int16, np.int32, np.int64, np.uint64, np.bool_]
-)
+@pytest.mark.parametrize("dtype", [np.float16, np.float64, np.uint8, np.int16, np.int32, np.int64, np.uint64, np.bool_])
 def test_any_real_dtype_gives_float32(dtype):
     rng = np.random.default_rng(4)
     raw = rng.integers(0, 2 if dtype == np.bool_ else 200, size=(3, 4, 5, 5))
@@ -146,7 +144,10 @@ X = np.zeros((2, 6, 3, 3), np.float32)
     [
         (lambda: normviz.normalize(np.zeros((2, 3, 4)), "HW"), r"must be 4-D .* got 3-D of shape \(2, 3, 4\)"),
         (lambda: normviz.normalize(np.zeros((2, 0, 4, 4)), "HW"), r"zero-length C axis \(shape \(2, 0, 4, 4\)\)"),
-        (lambda: normviz.normalize(X, "NHX"), r"unknown axis letter\(s\) 'X' in axes 'NHX'; use letters from N, C, H, W"),
+        (
+            lambda: normviz.normalize(X, "NHX"),
+            r"unknown axis letter\(s\) 'X' in axes 'NHX'; use letters from N, C, H, W",
+        ),
         (lambda: normviz.normalize(X, ["N", "Q"]), r"unknown axis letter\(s\) 'Q'"),
         (lambda: normviz.normalize(X, "NHH"), r"axis H appears more than once in axes 'NHH'"),
         (lambda: normviz.normalize(X, ["HW"]), r"single letters from N, C, H, W; got 'HW'"),
@@ -154,13 +155,22 @@ X = np.zeros((2, 6, 3, 3), np.float32)
         (lambda: normviz.normalize(X, "NHW", groups=2), r"groups=2 splits the channel axis, but C is not reduced"),
         (lambda: normviz.normalize(X, "CHW", groups=0), r"groups must be ≥ 1; got 0"),
         (lambda: normviz.normalize(X, "CHW", groups=1.5), r"groups must be a whole number ≥ 1; got 1.5"),
-        (lambda: normviz.normalize(X, "NHW", gamma=np.ones(5)), r"gamma must have shape \(C,\) = \(6,\), .* got shape \(5,\)"),
+        (
+            lambda: normviz.normalize(X, "NHW", gamma=np.ones(5)),
+            r"gamma must have shape \(C,\) = \(6,\), .* got shape \(5,\)",
+        ),
         (lambda: normviz.normalize(X, "NHW", beta=np.ones((6, 1))), r"beta must have shape \(C,\) = \(6,\)"),
-        (lambda: normviz.normalize(X, "NHW", gamma=np.array([1, 2, np.nan, 4, 5, 6])), r"gamma must be finite; gamma\[2\] is nan"),
+        (
+            lambda: normviz.normalize(X, "NHW", gamma=np.array([1, 2, np.nan, 4, 5, 6])),
+            r"gamma must be finite; gamma\[2\] is nan",
+        ),
         (lambda: normviz.normalize(X, "NHW", eps=0), r"eps must be a positive finite number .* got 0"),
         (lambda: normviz.normalize(X, "NHW", eps=-1e-5), r"eps must be a positive finite number"),
         (lambda: normviz.normalize(X.astype(complex), "NHW"), r"x must hold real numbers; got dtype complex128"),
-        (lambda: normviz.normalize(np.empty((1, 1, 1, 1), object), "NHW"), r"x must hold real numbers; got dtype object"),
+        (
+            lambda: normviz.normalize(np.empty((1, 1, 1, 1), object), "NHW"),
+            r"x must hold real numbers; got dtype object",
+        ),
     ],
 )
 def test_errors_say_what_was_wrong_and_what_to_do(call, match):
@@ -173,9 +183,39 @@ def test_nan_and_inf_are_counted_and_located():
     x[1, 2, 0, 3] = np.nan
     x[1, 2, 3, 3] = np.inf
     x[0, 0, 1, 1] = -np.inf
-    with pytest.raises(normviz.NormvizError, match=r"3 non-finite value\(s\) \(1 NaN, 2 Inf\) out of 96; the first is x\[0, 0, 1, 1\] = -inf"):
+    with pytest.raises(
+        normviz.NormvizError,
+        match=r"3 non-finite value\(s\) \(1 NaN, 2 Inf\) out of 96; the first is x\[0, 0, 1, 1\] = -inf",
+    ):
         normviz.normalize(x, "NHW")
 
 
 def test_error_type_is_a_value_error():
     assert issubclass(normviz.NormvizError, ValueError)
+
+
+@pytest.mark.parametrize("axes", ["HW", "CHW", "NHW", "W"])
+@pytest.mark.parametrize("outliers", [False, True])
+def test_rough_mean_from_a_sample_keeps_float32_precision(monkeypatch, axes, outliers):
+    """Long rows take their rough mean K from a sample; where the sample hits outliers and K lands
+    far from the mean, the block is redone with the mean (counted here), and the output keeps
+    float32 precision at a 1e4 offset either way."""
+    monkeypatch.setattr(kernel, "ROUGH_SAMPLE", 4)
+    monkeypatch.setattr(kernel, "SAMPLE_FROM", 8)
+    rng = np.random.default_rng(10)
+    x = rng.normal(size=(3, 4, 5, 6)) + 1e4
+    if outliers:  # the sampled positions (every 6th or 7th value of a row) all sit far above the rest
+        flat = x.reshape(3, 4, 30)
+        flat[..., ::6] += 40
+        flat[..., ::7] += 40
+    x = x.astype(np.float32)
+    calls = []
+    shifted = kernel.Kernel._shifted
+    monkeypatch.setattr(kernel.Kernel, "_shifted", lambda self, *a: calls.append(1) or shifted(self, *a))
+    groups = 2 if "C" in axes else 1
+    res = normviz.normalize(x, axes, groups=groups, threads=1)
+    y_ref, _ = loop_normalize(x, axes, groups)
+    assert np.abs(res.y - y_ref).max() < 1e-6
+    if outliers and axes != "W":  # (a row of W = 6 values is too short to be sampled)
+        blocks = len(kernel._blocks(kernel.Kernel(x, res.spec, None, None, 1, np.float32).view5, (), 1 << 40))
+        assert len(calls) > blocks, "the block whose sample hit the outliers was not redone"

@@ -8,12 +8,10 @@ import streamlit as st
 
 from .. import state
 from ..figures import gallery as gallery_fig
-from ..figures.alt_text import layer_phrase
 from ..spec import PRESETS, divisors
 from ..summary import summary_sentence
 from . import compute, session
 from .controls import NormSettings
-from .sections import tile_alts
 from .text import md_escape
 
 
@@ -75,8 +73,13 @@ def compare(inp, main_res, main: NormSettings) -> None:
             )
             kind = "output RGB" if c == 3 else "output"
             tiles = [t for row in gal.rows for t in row if t.kind == kind]
-            alts = tile_alts(tiles, layer_phrase(res.spec, res.shape), tuple(inp.labels), inp.is_image and c == 3)
-            st.image([t.image for t in tiles], caption=[md_escape(t.caption) for t in tiles], alt=alts, width=110)
+            st.image(
+                [t.jpeg for t in tiles],
+                caption=[md_escape(t.caption) for t in tiles],
+                width=110,
+                output_format="JPEG",
+                alt=[t.alt for t in tiles],
+            )
             fig = compute.stats_figure_for(inp.digest, compute.result_key(res), res, None, None)
             if fig is not None:
                 st.plotly_chart(fig, width="stretch", key=f"compare_stats_{side}", config={"displaylogo": False})

@@ -228,9 +228,7 @@ def _array_input(messages: list[str]) -> PageInput:
     arrays = inputs.list_arrays(name, data)
     usable = [a for a in arrays if not a.problem]
     if not usable:
-        raise NormvizError(
-            " ".join(a.problem for a in arrays) or f"{inputs.display_name(name)} holds no arrays."
-        )
+        raise NormvizError(" ".join(a.problem for a in arrays) or f"{inputs.display_name(name)} holds no arrays.")
     for a in arrays:
         if a.problem:
             st.warning(md_escape(f"{a.label}: {a.problem}"))

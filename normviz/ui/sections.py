@@ -11,7 +11,7 @@ import streamlit as st
 from ..arithmetic import worked_cell
 from ..core import NormResult
 from ..figures import gallery as gallery_fig
-from ..figures.alt_text import colorbar_alt, layer_phrase, tile_alt
+from ..figures.alt_text import colorbar_alt
 from ..figures.stats import stats_csv
 from ..summary import asides_for, summary_sentence, warnings_for
 from . import compute
@@ -124,39 +124,25 @@ def gallery(inp, res: NormResult, box) -> None:
         span,
     )
     _legend(gal, inp.is_image)
-    layer = layer_phrase(res.spec, res.shape)
-    names = tuple(inp.labels)
-    rgb = inp.is_image and c == 3
     if gal.note:
         st.caption(gal.note)
     if c == 3:
         st.markdown("**Whole images** — the inputs, and below them the outputs recomposed as colour")
         for kind in ("input RGB", "output RGB"):
-            _show([t for row in gal.rows for t in row if t.kind == kind], layer, names, rgb)
+            _show([t for row in gal.rows for t in row if t.kind == kind])
     st.markdown("**Channels** — each input channel (grey) beside its normalized output (colour scale above)")
     for row in gal.rows:
-        _show([t for t in row if t.channel is not None], layer, names, rgb)
+        _show([t for t in row if t.channel is not None])
 
 
-def sample_name(names, sample: int) -> str:
-    return names[sample] if sample < len(names) else f"sample {sample}"
-
-
-def tile_alts(tiles, layer: str, names, rgb: bool) -> list[str]:
-    """What each gallery tile shows, for screen readers ("coffee, channel 2 (blue), after InstanceNorm")."""
-    return [
-        tile_alt(
-            sample_name(names, t.sample), t.kind, channel=t.channel, layer=layer, rgb_names=rgb, selected=t.selected
-        )
-        for t in tiles
-    ]
-
-
-def _show(tiles, layer: str, names, rgb: bool) -> None:
+def _show(tiles, width: int = TILE_WIDTH) -> None:
+    """One row of tiles, sent as JPEG bytes encoded once per tile (the same bytes keep the same URL,
+    so the browser fetches an unchanged tile only once)."""
     if tiles:
         captions = [md_escape(t.caption) + (" ◆" if t.selected else "") for t in tiles]
-        alts = tile_alts(tiles, layer, names, rgb)
-        st.image([t.image for t in tiles], caption=captions, alt=alts, width=TILE_WIDTH)
+        st.image(
+            [t.jpeg for t in tiles], caption=captions, width=width, output_format="JPEG", alt=[t.alt for t in tiles]
+        )
 
 
 def _legend(gal, is_image: bool) -> None:
@@ -164,16 +150,18 @@ def _legend(gal, is_image: bool) -> None:
     span = gal.output_range
     cols = st.columns(2)
     cols[0].image(
-        gallery_fig.colorbar(lo, hi, diverging=False),
+        compute.colorbar_jpeg(lo, hi, False),
         caption=f"input: {lo:.3g} … {hi:.3g}" + (" (pixel values)" if is_image else ""),
-        alt=colorbar_alt(lo, hi, diverging=False, unit="pixel values" if is_image else ""),
         width=240,
+        output_format="JPEG",
+        alt=colorbar_alt(lo, hi, diverging=False, unit="pixel values" if is_image else ""),
     )
     cols[1].image(
-        gallery_fig.colorbar(-span, span),
+        compute.colorbar_jpeg(-span, span, True),
         caption=f"output: −{span:g} … 0 … +{span:g}",
-        alt=colorbar_alt(-span, span, diverging=True),
         width=240,
+        output_format="JPEG",
+        alt=colorbar_alt(-span, span, diverging=True),
     )
     st.caption(
         f"Outputs share one scale, so groups can be compared. The colour recomposition shows 0.5 + y / "

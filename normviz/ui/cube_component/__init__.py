@@ -1,10 +1,11 @@
 """The tensor cube as a Streamlit component that keeps the user's camera and reports clicked cells.
 
 ``st.plotly_chart`` resets a 3D camera whenever the figure changes and does not report clicks on 3D
-traces, so the cube is drawn by a small component: an iframe that loads plotly.js once and calls
-``Plotly.react`` with the figure of each rerun, keeping the camera the user dragged to (the layout's
-fixed ``uirevision``, and the component re-applies the dragged camera while the figure's default
-camera stays the same), and sends a clicked cell back with the component message protocol.
+traces, so the cube is drawn by a small component: an iframe that loads plotly.js (its gl3d partial
+bundle, vendored here) once and calls ``Plotly.react`` with the figure of each rerun, keeping the
+camera the user dragged to (the layout's fixed ``uirevision``, and the component re-applies the
+dragged camera while the figure's default camera stays the same), and sends a clicked cell back
+with the component message protocol.
 
     cube = cube_from_result(res, selected_cell, view="paper")
     clicked = cube_chart(cube.figure, key="cube")      # (n, c, h, w) once per click, else None
@@ -12,43 +13,20 @@ camera stays the same), and sends a clicked cell back with the component message
 
 from __future__ import annotations
 
-import filecmp
-import os
-import shutil
-import tempfile
 from collections.abc import MutableMapping
 from pathlib import Path
 
-import plotly
 import streamlit as st
 import streamlit.components.v1 as components
 
+#: The component's folder, served as it is: index.html and the plotly.js it loads (vendored, never
+#: written at run time).
 FOLDER = Path(__file__).resolve().parent
-PLOTLY_JS = Path(plotly.__file__).resolve().parent / "package_data" / "plotly.min.js"
+#: plotly.js's gl3d partial bundle (npm ``plotly.js-gl3d-dist-min`` 4.1.1, MIT, licence beside it;
+#: sha256 aab04dcd9c103a92…): the plotly.js version plotly.py 7.1 bundles, 1.75 MB instead of the
+#: full 4.8 MB build. To update: ``npm pack plotly.js-gl3d-dist-min@<plotly.py's plotly.js version>``.
+PLOTLY_JS = FOLDER / "plotly-gl3d.min.js"
 
-
-def install_plotly_js(folder: Path = FOLDER) -> Path:
-    """Copy ``plotly.min.js`` from the installed plotly package into ``folder`` unless already there.
-
-    The component server does not follow a symlink out of the component's folder, so it is a copy
-    (git-ignored), written atomically so that concurrent start-ups never serve half a file.
-    """
-    target = folder / "plotly.min.js"
-    if target.is_file() and not target.is_symlink() and filecmp.cmp(PLOTLY_JS, target, shallow=False):
-        return target
-    handle, temporary = tempfile.mkstemp(prefix=".plotly-", suffix=".part", dir=folder)
-    os.close(handle)
-    try:
-        shutil.copyfile(PLOTLY_JS, temporary)
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, target)
-    finally:
-        if os.path.exists(temporary):
-            os.remove(temporary)
-    return target
-
-
-install_plotly_js()
 _cube_component = components.declare_component("cube_chart", path=str(FOLDER))
 
 
