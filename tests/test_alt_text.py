@@ -2,7 +2,7 @@
 
 import pytest
 
-from normviz.figures.alt_text import colorbar_alt, layer_phrase, strip_alt, tile_alt
+from normviz.figures.alt_text import colorbar_alt, layer_phrase, tile_alt
 from normviz.spec import NormSpec
 
 SHAPE = (6, 3, 96, 96)
@@ -52,20 +52,6 @@ def test_tile_alt_refuses_unknown_kinds_and_a_missing_channel():
         tile_alt("x", "histogram", channel=0, layer="L")
     with pytest.raises(ValueError, match="give its index"):
         tile_alt("x", "output", channel=None, layer="L")
-
-
-def test_strip_alt_lists_the_channels_left_to_right():
-    assert strip_alt("coffee", "input", [4, 5, 6], layer="BatchNorm") == (
-        "coffee, channels 4, 5, 6 side by side, input in grey"
-    )
-    assert strip_alt("coffee", "output", [1], layer="BatchNorm", rgb_names=True) == (
-        "coffee, channel 1 (green), after BatchNorm"
-    )
-    assert strip_alt("coffee", "output", [0, 1], layer="BatchNorm", selected=True).endswith(
-        "outlined where the selected group is"
-    )
-    with pytest.raises(ValueError, match="at least one channel"):
-        strip_alt("coffee", "output", [], layer="BatchNorm")
 
 
 def test_colorbar_alt_gives_the_colours_of_the_ends():

@@ -10,8 +10,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from ..spec import NormSpec, identify
 
 #: Names of the channels of a colour image, in the order the tensor holds them.
@@ -73,24 +71,6 @@ def tile_alt(
     else:
         text = f"{sample}, {channel_name(channel, rgb_names)}, after {layer}"
     return text + (", outlined: holds the selected group" if selected else "")
-
-
-def strip_alt(
-    sample: str, kind: str, channels: Sequence[int], *, layer: str, rgb_names: bool = False, selected: bool = False
-) -> str:
-    """The alt text of one image that shows several channels of a sample side by side, left to right.
-
-    >>> strip_alt("coffee", "output", [0, 1, 2], layer="BatchNorm", rgb_names=True)
-    'coffee, channels 0 (red), 1 (green), 2 (blue) side by side, after BatchNorm'
-    """
-    if not channels:
-        raise ValueError("a strip shows at least one channel; got none")
-    if len(channels) == 1:
-        return tile_alt(sample, kind, channel=channels[0], layer=layer, rgb_names=rgb_names, selected=selected)
-    names = ", ".join(channel_name(c, rgb_names).removeprefix("channel ") for c in channels)
-    how = "input in grey" if kind == "input" else f"after {layer}"
-    text = f"{sample}, channels {names} side by side, {how}"
-    return text + (", outlined where the selected group is" if selected else "")
 
 
 def colorbar_alt(lo: float, hi: float, *, diverging: bool, unit: str = "") -> str:
