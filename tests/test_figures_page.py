@@ -151,10 +151,10 @@ def test_gallery_tiles_are_read_only_jpeg_with_text_alternatives():
         IMAGES, res.y, samples=range(4), channels=range(3), is_image=True, labels=labels, layer="InstanceNorm"
     )
     tile = next(t for t in gal.rows[3] if t.kind == "output" and t.channel == 2)
-    assert tile.alt == "coffee, channel 2, after InstanceNorm"
+    assert tile.alt == "coffee, channel 2 (blue), after InstanceNorm"
     assert (
         next(t for t in gal.rows[0] if t.kind == "input" and t.channel == 0).alt
-        == "astronaut, channel 0, input in grey"
+        == "astronaut, channel 0 (red), input in grey"
     )
     assert not tile.image.flags.writeable
     # the very bytes st.image makes of the array itself (so the page looks as it did)
@@ -164,7 +164,12 @@ def test_gallery_tiles_are_read_only_jpeg_with_text_alternatives():
     assert Image.open(io.BytesIO(tile.jpeg)).size == tile.image.shape[1::-1]
     box = res.group_box(res.group_of(1, 0, 0, 0))
     marked = gallery.build_gallery(IMAGES, res.y, samples=[1], channels=[0], box=box, is_image=True)
-    assert [t.alt.endswith(", selected group outlined") for t in marked.rows[0]] == [False, False, True, True]
+    assert [t.alt.endswith(", outlined: holds the selected group") for t in marked.rows[0]] == [
+        False,
+        False,
+        True,
+        True,
+    ]
 
 
 def test_result_store_keeps_recent_results_within_its_byte_budget():

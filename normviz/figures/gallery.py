@@ -13,6 +13,7 @@ from functools import cached_property
 
 import numpy as np
 
+from .alt_text import tile_alt
 from .colors import HIGHLIGHT, apply_colormap, grey
 
 #: Longest side of a tile on screen, in pixels; larger images are averaged down, smaller repeated up.
@@ -157,6 +158,7 @@ def build_gallery(
     lo, hi = input_range(x, is_image)
     span = out_range if out_range is not None else output_range(y)
     scale = display_scale(h, w)
+    rgb_names = is_image and c == 3  # a photo's channels are red, green and blue
     rows = []
     for s in samples:
         name = labels[s] if labels is not None and s < len(labels) else f"sample {s}"
@@ -165,12 +167,14 @@ def build_gallery(
         if c == 3:
             whole = in_sample and len(box[1]) == 3
             rgb_in = np.rint(np.clip((np.moveaxis(x[s], 0, -1) - lo) / (hi - lo), 0, 1) * 255).astype(np.uint8)
-            alt_in, alt_out = f"{name}, input in colour", f"{name}, after {layer}, recomposed as colour"
+            alt_in = tile_alt(name, "input RGB", channel=None, layer=layer, selected=whole)
+            alt_out = tile_alt(name, "output RGB", channel=None, layer=layer, selected=whole)
             row.append(_tile(rgb_in, f"{name} · input", "input RGB", s, None, whole, box, scale, alt_in))
             row.append(_tile(rgb_output(y[s]), f"{name} · output", "output RGB", s, None, whole, box, scale, alt_out))
         for ch in channels:
             marked = in_sample and ch in box[1]
-            alt_in, alt_out = f"{name}, channel {ch}, input in grey", f"{name}, channel {ch}, after {layer}"
+            alt_in = tile_alt(name, "input", channel=ch, layer=layer, rgb_names=rgb_names, selected=marked)
+            alt_out = tile_alt(name, "output", channel=ch, layer=layer, rgb_names=rgb_names, selected=marked)
             tile_in = grey(x[s, ch], lo, hi)
             row.append(_tile(tile_in, f"{name} · c{ch} in", "input", s, ch, marked, box, scale, alt_in))
             out = apply_colormap(y[s, ch], -span, span)
@@ -189,7 +193,6 @@ def _tile(rgb, caption, kind, sample, channel, marked, box, scale, alt) -> Tile:
         if image.shape[axis] < MIN_TILE_SIDE:
             image = np.repeat(image, -(-MIN_TILE_SIDE // image.shape[axis]), axis=axis)
     image.flags.writeable = False  # tiles are shared between reruns and visitors
-    alt += ", selected group outlined" if marked else ""
     return Tile(image, caption, kind, sample, channel, marked, alt)
 
 

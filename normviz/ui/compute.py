@@ -17,6 +17,7 @@ import streamlit as st
 from .. import normalize
 from ..core import NormResult
 from ..figures import gallery, histograms, stats
+from ..figures.alt_text import layer_phrase
 
 
 def _freeze(res: NormResult) -> NormResult:
@@ -116,14 +117,6 @@ def _ranges(box):
     return None if box is None else tuple(range(a, b) for a, b in box)
 
 
-def layer_phrase(res: NormResult) -> str:
-    """What made the output, for text alternatives: "InstanceNorm", "normalizing over N, C"."""
-    identity = res.identity()
-    if identity.is_custom:
-        return identity.label.replace("custom: reduce", "normalizing")
-    return identity.label
-
-
 @st.cache_resource(max_entries=32, ttl=1800, show_spinner=False)
 def gallery_for(digest: str, key: tuple, _x, _res: NormResult, samples, channels, box, is_image, labels, span):
     """The gallery tiles (shared, read-only); ``box`` is the selected group as ((start, stop) × 4) or None."""
@@ -136,7 +129,7 @@ def gallery_for(digest: str, key: tuple, _x, _res: NormResult, samples, channels
         is_image=is_image,
         labels=labels,
         out_range=span,
-        layer=layer_phrase(_res),
+        layer=layer_phrase(_res.spec, _res.shape),
     )
 
 

@@ -6,6 +6,7 @@ import streamlit as st
 
 from ..core import NormResult
 from ..figures.cube import CubeFigure, cube_from_result
+from ..figures.cube_text import cube_description
 from . import compute, session, widgets
 from .cube_component import cube_chart, pending_click
 
@@ -30,7 +31,8 @@ def cube(inp, res: NormResult, cell) -> None:
     view = widgets.draw("view", cols[0])
     color = widgets.draw("color", cols[1])
     fig = _figure(inp.digest, compute.result_key(res), res, tuple(cell), view, color)
-    cube_chart(fig.figure, key=CHART_KEY, height=540)
+    description = cube_description(res, cell, view=view, color_by=color, note=fig.note)
+    cube_chart(fig.figure, key=CHART_KEY, height=540, description=description)
     st.caption(
         "Each box is one group: its cells share one mean and one variance. Drag to turn, scroll to zoom, "
         "click a cell to select its group." + (f" {fig.note}" if fig.note else "")

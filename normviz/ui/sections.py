@@ -12,6 +12,7 @@ from ..arithmetic import worked_cell
 from ..core import NormResult
 from ..explain import ASIDE, WARNING, remarks_for
 from ..figures import gallery as gallery_fig
+from ..figures.alt_text import colorbar_alt
 from ..figures.stats import stats_csv
 from ..summary import summary_sentence
 from . import compute
@@ -31,7 +32,8 @@ def box_key(box) -> tuple:
 
 
 def summary(res: NormResult, notices=()) -> None:
-    st.markdown(f"##### {summary_sentence(res)}")
+    with st.container(key="summary"):
+        st.markdown(f"### {summary_sentence(res)}")
     remarks = remarks_for(res.spec, res.shape)
     for text in [*notices, *(r.text for r in remarks if r.severity == WARNING)]:
         st.warning(text, icon="⚠️")
@@ -155,14 +157,14 @@ def _legend(gal, is_image: bool) -> None:
         caption=f"input: {lo:.3g} … {hi:.3g}" + (" (pixel values)" if is_image else ""),
         width=240,
         output_format="JPEG",
-        alt=f"grey scale for the inputs, from {lo:.3g} (black) to {hi:.3g} (white)",
+        alt=colorbar_alt(lo, hi, diverging=False, unit="pixel values" if is_image else ""),
     )
     cols[1].image(
         compute.colorbar_jpeg(-span, span, True),
         caption=f"output: −{span:g} … 0 … +{span:g}",
         width=240,
         output_format="JPEG",
-        alt=f"colour scale for the outputs, from −{span:g} (blue) through 0 (white) to +{span:g} (red)",
+        alt=colorbar_alt(-span, span, diverging=True),
     )
     st.caption(
         f"Outputs share one scale, so groups can be compared. The colour recomposition shows 0.5 + y / "

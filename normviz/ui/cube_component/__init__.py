@@ -30,15 +30,19 @@ PLOTLY_JS = FOLDER / "plotly-gl3d.min.js"
 _cube_component = components.declare_component("cube_chart", path=str(FOLDER))
 
 
-def cube_chart(figure, *, key: str, height: int = 600) -> tuple[int, int, int, int] | None:
+def cube_chart(
+    figure, *, key: str, height: int = 600, description: str | None = None
+) -> tuple[int, int, int, int] | None:
     """Draw the cube and return the cell (n, c, h, w) the user has just clicked, else None.
 
     figure: ``CubeFigure.figure`` (a plotly figure dict) or the ``CubeFigure`` itself. key: a fixed
-    key, so the chart (and its camera) persists across reruns. Each click is returned once, on the
-    rerun it causes; clicking the same cell again returns it again.
+    key, so the chart (and its camera) persists across reruns. description: the cube in words, its
+    label for screen readers (``cube_text.cube_description``). The cube follows the page's light or
+    dark theme. Each click is returned once, on the rerun it causes; clicking the same cell again
+    returns it again.
     """
     figure = getattr(figure, "figure", figure)
-    value = _cube_component(figure=figure, height=int(height), key=key, default=None)
+    value = _cube_component(figure=figure, height=int(height), description=description, key=key, default=None)
     return take_click(st.session_state, key, value)
 
 
