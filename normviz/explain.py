@@ -190,8 +190,14 @@ def _keras_axis(spec, shape, layout):
         this = f"`BatchNormalization(axis={ch})`: axis {ch} is KEPT and {others} are reduced"
     elif name == "LayerNorm":
         this = "`LayerNormalization(axis=[1, 2, 3])`: the listed axes are REDUCED"
+    elif name == "LayerNorm channels-last" and layout == "NHWC":
+        this = "`LayerNormalization(axis=-1)`: axis -1 (C) is REDUCED"
     elif name == "LayerNorm channels-last":
-        this = f"`LayerNormalization(axis={ch})`: axis {ch} (C) is REDUCED"
+        # Keras 3.15 (torch backend) normalizes the LAST axis when given a single other one.
+        this = (
+            "`LayerNormalization(axis=-1)` on the tensor with channels moved last: the listed axis is REDUCED "
+            "(its axis must be the last one — see the Code tab)"
+        )
     elif name in ("GroupNorm", "InstanceNorm") and spec.center:
         this = f"`GroupNormalization(axis={ch})`: the channel axis is SPLIT into groups"
     else:

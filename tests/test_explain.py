@@ -60,6 +60,14 @@ def test_keras_axis_numbers_follow_the_layout():
     assert "`BatchNormalization(axis=-1)`: axis -1 is KEPT and 0, 1, 2 are reduced" in nhwc.body
 
 
+def test_keras_channels_last_note_never_names_a_non_trailing_axis():
+    """Keras 3.15's LayerNormalization(axis=1) on NCHW normalizes W instead (tests/test_codegen.py runs it)."""
+    spec = NormSpec.make("C")
+    for layout in ("NCHW", "NHWC"):
+        note = next(n for n in notes_for(spec, SHAPE, layout) if n.key == "keras_axis")
+        assert "LayerNormalization(axis=-1)" in note.body and "axis=1)" not in note.body
+
+
 def test_group_note_names_this_g_and_c():
     note = next(n for n in notes_for(NormSpec.make("CHW", 3), SHAPE) if n.key == "group_gamma")
     assert "GroupNorm(3, 6)" in note.body and "group of 2 channels" in note.body
