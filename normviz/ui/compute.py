@@ -1,14 +1,15 @@
 """Cached computations for the page, keyed by the input's content digest and the settings.
 
-Arrays come back read-only and shared between reruns (``st.cache_resource``); figure builders are
-cached on the same keys, so an unchanged setting redoes no work.
+Results come back read-only and shared between reruns and sessions, held under the server's memory
+budget (``normviz.budget``); figure builders are cached on the same keys, so an unchanged setting
+redoes no work.
 """
 
 from __future__ import annotations
 
 import streamlit as st
 
-from .. import normalize
+from .. import budget, normalize
 from ..core import NormResult
 from ..figures import gallery, histograms, stats
 
@@ -19,10 +20,14 @@ def _freeze(res: NormResult) -> NormResult:
     return res
 
 
-@st.cache_resource(max_entries=4, ttl=1800, show_spinner=False)
 def normalized(digest: str, _x, axes: str, groups: int, eps: float, center: bool, gamma, beta) -> NormResult:
     """normalize(x, …) for the input with content ``digest``; gamma/beta as tuples or None."""
-    return _freeze(normalize(_x, axes, groups=groups, eps=eps, center=center, gamma=gamma, beta=beta))
+    return budget.held(
+        ("normalized", digest, axes, groups, eps, center, gamma, beta),
+        lambda: _freeze(normalize(_x, axes, groups=groups, eps=eps, center=center, gamma=gamma, beta=beta)),
+        need=_x.nbytes * 3 // 2,  # y, and the kernel's blocks in flight
+        what=f"normalizing the {'×'.join(map(str, _x.shape))} input",
+    )
 
 
 def run(inp, settings) -> NormResult:

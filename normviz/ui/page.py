@@ -11,9 +11,11 @@ from ..errors import NormvizError
 from ..state import TABS
 from . import compute, session
 from .controls import NormSettings
-from .text import md_escape
+from .text import md_escape, show_problem
 
 LAST_GOOD_SETTINGS = "_last_good_settings"
+#: The input and result last shown, kept for when the server has no memory for a new one.
+LAST_VIEW = "_last_view"
 
 
 #: Less empty space above the page and the sidebar (static CSS, no user content).
@@ -37,20 +39,31 @@ def header() -> None:
     )
 
 
-def normalize_or_last_good(inp, settings: NormSettings) -> tuple[NormResult, str | None]:
-    """The result for these settings; if they fail on this input, the error and the last settings
-    that worked (or BatchNorm), so the page keeps showing something true."""
+def normalize_or_last_good(inp, settings: NormSettings):
+    """The input and result to show, and the problem with these settings (a NormvizError) or None.
+
+    If the settings fail on this input, the last settings that worked (or BatchNorm), so the page
+    keeps showing something true. If the server has no memory for the result now, the visitor's
+    previous view (input and result) stays, kept in the session for that purpose."""
     try:
         res = compute.run(inp, settings)
     except NormvizError as err:
+        view = st.session_state.get(LAST_VIEW)
+        if err.retry and view is not None:
+            return *view, err
         fallback = st.session_state.get(LAST_GOOD_SETTINGS)
         fallback = fallback if fallback is not None else NormSettings("NHW", 1, 1e-5, True, None, None)
         try:
-            return compute.run(inp, fallback), str(err)
+            return inp, compute.run(inp, fallback), err
         except NormvizError:
-            return compute.run(inp, NormSettings("NHW", 1, 1e-5, True, None, None)), str(err)
+            try:
+                return inp, compute.run(inp, NormSettings("NHW", 1, 1e-5, True, None, None)), err
+            except NormvizError as busy:  # nothing earlier to show and no memory now
+                show_problem(busy)
+                st.stop()
     st.session_state[LAST_GOOD_SETTINGS] = settings
-    return res, None
+    st.session_state[LAST_VIEW] = (inp, res)
+    return inp, res, None
 
 
 def notices(input_messages, shape_notices, run_error) -> None:
@@ -60,9 +73,13 @@ def notices(input_messages, shape_notices, run_error) -> None:
         st.warning(md_escape(text), icon="🔗")
     for text in [*input_messages, *shape_notices]:
         st.info(md_escape(text), icon="ℹ️")
-    if run_error:
+    if run_error and getattr(run_error, "retry", False):
+        st.warning(
+            md_escape(str(run_error)) + "  \nShowing your previous view; your choices above are kept.", icon="⏳"
+        )
+    elif run_error:
         st.error(
-            md_escape(run_error) + "  \nShowing the last settings that worked; your choices above are kept.",
+            md_escape(str(run_error)) + "  \nShowing the last settings that worked; your choices above are kept.",
             icon="🚫",
         )
 
