@@ -7,6 +7,7 @@
 # started again on its port (HAProxy sends no new visitor to it meanwhile). Installs nothing:
 # it needs the `haproxy` program (Debian/Ubuntu: apt-get install haproxy) and a Python with the
 # packages of requirements.txt (./.venv if present, else python3; override with PYTHON=...).
+# HAPROXY=... names the haproxy program if it is not on PATH.
 set -uo pipefail
 
 usage() {
@@ -44,8 +45,8 @@ if ! [[ "$PORT" =~ ^[0-9]+$ ]] || [ "$PORT" -lt 1 ] || [ "$PORT" -gt 65535 ]; th
   echo "serve.sh: --port must be a port number from 1 to 65535; got '$PORT'." >&2; exit 2
 fi
 
-HAPROXY=$(command -v haproxy || { [ -x /usr/sbin/haproxy ] && echo /usr/sbin/haproxy; } || true)
-if [ -z "$HAPROXY" ]; then
+HAPROXY=${HAPROXY:-$(command -v haproxy || { [ -x /usr/sbin/haproxy ] && echo /usr/sbin/haproxy; } || true)}
+if [ -z "$HAPROXY" ] || ! [ -x "$HAPROXY" ]; then
   cat >&2 <<'MISSING'
 serve.sh: haproxy is not installed. Install it and run this again:
   Debian/Ubuntu:  sudo apt-get install haproxy
