@@ -127,3 +127,13 @@ class Served:
                         os.kill(pid, signal.SIGKILL)
                 raise
         return self.process.returncode
+
+
+def run_async(coro):
+    """``asyncio.run(coro)`` in a thread of its own (Playwright's sync API keeps an event loop
+    running in the main thread while a browser is open)."""
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coro).result()

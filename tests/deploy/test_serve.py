@@ -3,7 +3,6 @@ process it started stopped by Ctrl-C or SIGTERM."""
 
 from __future__ import annotations
 
-import asyncio
 import http.client
 import os
 import signal
@@ -20,7 +19,7 @@ import pytest
 from bench.wsclient import Session
 
 from .conftest import needs_haproxy
-from .proxy import ROOT, SERVE, Served
+from .proxy import ROOT, SERVE, Served, run_async
 
 MAX_UPLOAD_MB = 128
 
@@ -134,7 +133,7 @@ def test_uploads_need_the_xsrf_token_a_live_session_and_at_most_max_upload_size(
         finally:
             await live.close()
 
-    results, after = asyncio.run(scenario())
+    results, after = run_async(scenario())
     assert results["ok"][0] in (200, 204), results["ok"]
     assert results["no token"][0] == 403, results["no token"]
     assert results["wrong token"][0] == 403, results["wrong token"]
