@@ -27,6 +27,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import gc
+import logging
 import os
 import threading
 import time
@@ -38,6 +39,8 @@ from typing import TypeVar
 import numpy as np
 
 from .errors import NormvizError
+
+_LOG = logging.getLogger(__name__)  # refusals go to the server's log: a sign the budget is too small
 
 ENV_VAR = "NORMVIZ_MEMORY_MB"
 DEFAULT_MB = 2048
@@ -224,6 +227,8 @@ class MemoryBudget:
         """
         need = int(need)
         if need > self.limit_bytes:
+            _LOG.warning("memory budget: refused %s (needs %s; the budget is %s)", what, format_mb(need),
+                         format_mb(self.limit_bytes))  # fmt: skip
             raise NormvizError(
                 f"{what} needs about {format_mb(need)}, more than this server's whole memory budget of "
                 f"{format_mb(self.limit_bytes)} for all visitors; choose a smaller size."
@@ -238,6 +243,10 @@ class MemoryBudget:
                     continue
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
+                    _LOG.warning(
+                        "memory budget: refused %s (needs %s; %s of %s in use)", what, format_mb(need),
+                        format_mb(self._live_bytes + self._reserved), format_mb(self.limit_bytes),
+                    )  # fmt: skip
                     raise NormvizError(
                         f"The server is busy: {what} needs about {format_mb(need)}, and the other "
                         f"visitors' data already fill {format_mb(self._live_bytes + self._reserved)} of "

@@ -77,7 +77,7 @@ def test_an_evicted_value_still_held_by_a_session_is_found_again_not_remade():
     assert again is held
 
 
-def test_a_request_that_does_not_fit_is_refused_with_why_and_what_to_do():
+def test_a_request_that_does_not_fit_is_refused_with_why_and_what_to_do(caplog):
     budget = MemoryBudget(10 * MB, wait_seconds=0.05)
     hog = mb_array(8)  # another visitor's data, not in the cache
     budget.track(hog)
@@ -90,6 +90,7 @@ def test_a_request_that_does_not_fit_is_refused_with_why_and_what_to_do():
     assert "8 MB of its 10 MB memory budget" in text
     assert "Try again in a minute, or choose a smaller size" in text
     assert budget.used_bytes == 8 * MB  # the refused request holds nothing
+    assert "memory budget: refused the random tensor 1×1×1024×1024 (needs 4 MB; 8 MB of 10 MB in use)" in caplog.text
 
 
 def test_a_request_larger_than_the_whole_budget_is_refused_at_once():

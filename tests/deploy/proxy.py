@@ -39,7 +39,7 @@ class Served:
     everything it printed so far (stdout and stderr).
     """
 
-    def __init__(self, replicas: int, *, env: dict | None = None):
+    def __init__(self, replicas: int, *, env: dict | None = None, logs: Path | None = None):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.lines: list[str] = []
@@ -48,7 +48,8 @@ class Served:
         self._changed = threading.Condition()
         environ = dict(os.environ, PYTHON=sys.executable, **(env or {}))
         self.process = subprocess.Popen(
-            ["bash", str(SERVE), "--replicas", str(replicas), "--port", str(self.port), "--address", "127.0.0.1"],
+            ["bash", str(SERVE), "--replicas", str(replicas), "--port", str(self.port), "--address", "127.0.0.1",
+             *(["--logs", str(logs)] if logs else [])],
             cwd=ROOT, env=environ, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         )  # fmt: skip
         threading.Thread(target=self._read, daemon=True).start()

@@ -1,5 +1,5 @@
-"""The app through deploy/serve.sh with two replicas: a browser session that uploads and toggles,
-and a replica killed while visitors use both (the others see no error, new visitors avoid the dead
+"""The app through deploy/serve.sh with two replicas: a browser session that uploads and toggles
+(and carries on when its replica dies), and a replica killed while visitors use both (the others see no error, new visitors avoid the dead
 one, and serve.sh restarts it)."""
 
 from __future__ import annotations
@@ -60,6 +60,18 @@ def test_a_browser_through_the_proxy_uploads_two_images_and_toggles_n(proxy, pag
     assert app.error_elements() == []
     assert failed == []
     assert {c["name"]: c["value"] for c in page.context.cookies()}["SRV"] == replica
+
+    # The replica holding this page dies: the page reconnects to the other one, with the settings of
+    # its link (the uploads are gone: it says so and shows the sample photos).
+    mark = len(proxy.lines)
+    os.kill(proxy.replicas[replica][0], signal.SIGKILL)
+    expect(page.get_by_text("No images uploaded yet")).to_be_visible(timeout=60_000)
+    wait_for_app(page)
+    expect(app.summary).to_contain_text("one per sample and channel")  # N stayed off (from the URL)
+    assert {c["name"]: c["value"] for c in page.context.cookies()}["SRV"] != replica
+    assert app.images_loaded("[data-testid='stTabPanel']") >= 2 * 6 * 3
+    assert app.error_elements() == []
+    proxy.wait_for(f"replicas/{replica} is UP", REJOIN_WITHIN_SECONDS, after=mark)  # restarted by serve.sh
 
 
 def replica_of(tab: Session) -> str:
