@@ -235,28 +235,29 @@ class MemoryBudget:
             )
         deadline = time.monotonic() + self.wait_seconds
         collected = False
-        with self._cond:
-            while not self._evict_until(need):
-                if not collected:  # objects in reference cycles (a closed session) free only here
-                    collected = True
-                    gc.collect()
+        while True:
+            with self._cond:
+                if self._evict_until(need):
+                    self._reserved += need
+                    return _Reservation(self, need)
+                if collected:
+                    remaining = deadline - time.monotonic()
+                    if remaining <= 0:
+                        _LOG.warning(
+                            "memory budget: refused %s (needs %s; %s of %s in use)", what, format_mb(need),
+                            format_mb(self._live_bytes + self._reserved), format_mb(self.limit_bytes),
+                        )  # fmt: skip
+                        raise NormvizError(
+                            f"The server is busy: {what} needs about {format_mb(need)}, and the other "
+                            f"visitors' data already fill {format_mb(self._live_bytes + self._reserved)} of "
+                            f"its {format_mb(self.limit_bytes)} memory budget. Try again in a minute, or "
+                            "choose a smaller size.",
+                            retry=True,
+                        )
+                    self._cond.wait(remaining)
                     continue
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    _LOG.warning(
-                        "memory budget: refused %s (needs %s; %s of %s in use)", what, format_mb(need),
-                        format_mb(self._live_bytes + self._reserved), format_mb(self.limit_bytes),
-                    )  # fmt: skip
-                    raise NormvizError(
-                        f"The server is busy: {what} needs about {format_mb(need)}, and the other "
-                        f"visitors' data already fill {format_mb(self._live_bytes + self._reserved)} of "
-                        f"its {format_mb(self.limit_bytes)} memory budget. Try again in a minute, or "
-                        "choose a smaller size.",
-                        retry=True,
-                    )
-                self._cond.wait(remaining)
-            self._reserved += need
-        return _Reservation(self, need)
+            gc.collect()  # outside the lock: data in reference cycles (a closed session) is freed only here
+            collected = True
 
     def _unreserve(self, need: int) -> None:
         with self._cond:
