@@ -34,6 +34,7 @@ import time
 import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
+from functools import partial
 from typing import TypeVar
 
 import numpy as np
@@ -214,9 +215,14 @@ class MemoryBudget:
                 return False
             value = self._entries.pop(victim)
             with contextlib.suppress(TypeError):  # a tuple has no weak reference: not found again
-                self._ghosts[victim] = weakref.ref(value)
+                self._ghosts[victim] = weakref.ref(value, partial(self._forget_ghost, victim))
             del value  # freed now unless a session still holds it
         return True
+
+    def _forget_ghost(self, key: Hashable, ref: weakref.ref) -> None:
+        with self._cond:
+            if self._ghosts.get(key) is ref:
+                del self._ghosts[key]
 
     # -- reservations ----------------------------------------------------------------------------
     def reserve(self, need: int, what: str) -> _Reservation:

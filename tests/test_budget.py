@@ -77,6 +77,14 @@ def test_an_evicted_value_still_held_by_a_session_is_found_again_not_remade():
     assert again is held
 
 
+def test_evicted_values_that_die_leave_nothing_behind():
+    budget = MemoryBudget(4 * MB, wait_seconds=0)
+    for key in range(20):
+        budget.get(key, lambda: mb_array(3), need=3 * MB, what="x")
+    assert budget.cached_keys == [19] and len(budget._ghosts) == 0
+    assert budget.used_bytes == 3 * MB
+
+
 def test_a_request_that_does_not_fit_is_refused_with_why_and_what_to_do(caplog):
     budget = MemoryBudget(10 * MB, wait_seconds=0.05)
     hog = mb_array(8)  # another visitor's data, not in the cache
