@@ -254,9 +254,9 @@ class MemoryBudget:
                             format_mb(self._live_bytes + self._reserved), format_mb(self.limit_bytes),
                         )  # fmt: skip
                         raise NormvizError(
-                            f"The server is busy: {what} needs about {format_mb(need)}, and the other "
-                            f"visitors' data already fill {format_mb(self._live_bytes + self._reserved)} of "
-                            f"its {format_mb(self.limit_bytes)} memory budget. Try again in a minute, or "
+                            f"The server is busy: {what} needs about {format_mb(need)}, and the data it "
+                            f"holds for its visitors already fill {format_mb(self._live_bytes + self._reserved)} "
+                            f"of its {format_mb(self.limit_bytes)} memory budget. Try again in a minute, or "
                             "choose a smaller size.",
                             retry=True,
                         )
