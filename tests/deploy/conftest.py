@@ -1,14 +1,10 @@
-"""Fixtures for the tests of deploy/serve.sh: the proxy with two replicas, and Chromium."""
+"""Fixtures for the tests of deploy/serve.sh: the proxy with two replicas. (The browser through the
+proxy is in tests/browser/test_through_proxy.py, beside the browser fixtures: two Playwright sessions
+cannot run in one thread.)"""
 
 import pytest
 
-from tests.browser.conftest import browser, page  # noqa: F401  (fixtures shared with the browser tests)
-
-from .proxy import HAPROXY, Served
-
-needs_haproxy = pytest.mark.skipif(
-    HAPROXY is None, reason="no haproxy: install Debian's haproxy package (apt-get install haproxy)"
-)
+from .proxy import Served
 
 
 @pytest.fixture(scope="module")

@@ -17,10 +17,15 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 SERVE = ROOT / "deploy" / "serve.sh"
 HAPROXY = shutil.which("haproxy") or ("/usr/sbin/haproxy" if Path("/usr/sbin/haproxy").exists() else None)
 START_SECONDS = 180
+needs_haproxy = pytest.mark.skipif(
+    HAPROXY is None, reason="no haproxy: install Debian's haproxy package (apt-get install haproxy)"
+)
 
 _REPLICA = re.compile(r"replica (r\d+) pid (\d+) port (\d+)")
 _RUNDIR = re.compile(r"config and logs in (\S+)")

@@ -18,8 +18,7 @@ import pytest
 
 from bench.wsclient import Session
 
-from .conftest import needs_haproxy
-from .proxy import ROOT, SERVE, Served, run_async
+from .proxy import ROOT, SERVE, Served, needs_haproxy, run_async
 
 MAX_UPLOAD_MB = 128
 
