@@ -65,6 +65,19 @@ if ! "$PYTHON" -c "import streamlit, numpy, plotly" 2>/dev/null; then
   exit 1
 fi
 
+# Each replica's memory budget for tensors (NORMVIZ_MEMORY_MB), checked once here.
+if ! (cd "$ROOT" && "$PYTHON" -c "
+import sys
+from normviz import NormvizError
+from normviz.budget import limit_from_env
+try:
+    print(f'serve.sh: memory budget per replica: {limit_from_env() / 2**20:,.0f} MB of tensors (NORMVIZ_MEMORY_MB)')
+except NormvizError as err:
+    sys.exit(f'serve.sh: {err}')
+"); then
+  exit 2
+fi
+
 # K free local ports for the replicas; the proxy's port must be free too.
 PORTS=$("$PYTHON" - "$REPLICAS" "$ADDRESS" "$PORT" <<'PY'
 import socket, sys

@@ -190,3 +190,6 @@ def test_bad_arguments_and_a_busy_port_are_explained():
         result = run_serve("--port", str(port), "--address", "127.0.0.1", env=env)
     assert result.returncode == 1
     assert f"cannot listen on 127.0.0.1:{port}" in result.stderr and "choose another --port" in result.stderr
+    result = run_serve("--replicas", "1", env={**env, "NORMVIZ_MEMORY_MB": "lots"})
+    assert result.returncode == 2
+    assert "NORMVIZ_MEMORY_MB='lots' is not a memory budget; set it to a positive number" in result.stderr
