@@ -64,3 +64,4 @@ with tabs["Batch size"].container:
 
 sections.downloads(inp, res)
 session.write_url(session.current())
+page.freeze_long_lived()

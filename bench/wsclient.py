@@ -19,11 +19,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import http.client
 import http.cookies
 import statistics
 import time
 import urllib.parse
-import urllib.request
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -101,6 +101,7 @@ class Session:
         self.session_id = ""
         self.first_run: Run | None = None
         self._ws = None
+        self._http: http.client.HTTPConnection | None = None  # kept alive, as a browser does
 
     # -- connecting -------------------------------------------------------------------------
     @classmethod
@@ -124,10 +125,28 @@ class Session:
         return extra
 
     def _http_get(self, path: str) -> bytes:
-        request = urllib.request.Request(self.base_url + path, headers=self._cookie_header())
-        with urllib.request.urlopen(request, timeout=60) as response:
+        """GET ``path`` on one kept-alive connection (opened again if the server closed it)."""
+        for attempt in (0, 1):
+            if self._http is None:
+                parts = urllib.parse.urlsplit(self.base_url)
+                kind = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
+                self._http = kind(parts.hostname, parts.port, timeout=60)
+            prefix = urllib.parse.urlsplit(self.base_url).path.rstrip("/")
+            try:
+                self._http.request("GET", prefix + path, headers=self._cookie_header())
+                response = self._http.getresponse()
+                body = response.read()
+            except (http.client.HTTPException, ConnectionError):
+                self._http.close()
+                self._http = None
+                if attempt:
+                    raise
+                continue
             _cookies_from(response.headers, self.cookies)
-            return response.read()
+            if response.status >= 400:
+                raise SessionError(f"GET {path}: HTTP {response.status}")
+            return body
+        raise AssertionError("unreachable")
 
     async def connect(self, timeout: float = 120) -> None:
         import websockets
@@ -152,6 +171,9 @@ class Session:
         if self._ws is not None:
             await self._ws.close()
             self._ws = None
+        if self._http is not None:
+            self._http.close()
+            self._http = None
 
     # -- interacting ------------------------------------------------------------------------
     def widget(self, key: str) -> Widget:
@@ -205,7 +227,10 @@ class Session:
         except Exception as err:  # the connection closed under us
             run.errors.append(f"{type(err).__name__}: {err}")
         if self.fetch_media and media and not run.errors:
-            run.media = await asyncio.to_thread(self._fetch_all, media)
+            try:
+                run.media = await asyncio.to_thread(self._fetch_all, media)
+            except (OSError, http.client.HTTPException, SessionError) as err:
+                run.errors.append(f"media: {type(err).__name__}: {err}")
         run.seconds = time.perf_counter() - start
         return run
 

@@ -1,8 +1,9 @@
 """Cached computations for the page, keyed by the input's content digest and the settings.
 
-Results come back read-only and shared between reruns and sessions, held under the server's memory
-budget (``normviz.budget``); figure builders are cached on the same keys, so an unchanged setting
-redoes no work.
+Every cache of the page is here. Results are held under the server's memory budget
+(``normviz.budget``); they, gallery tiles (with their encoded images) and colour bars are shared,
+read-only, between reruns and visitors (no copy per read); figure builders are cached on the same
+keys, so an unchanged setting redoes no work.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import streamlit as st
 from .. import budget, normalize
 from ..core import NormResult
 from ..figures import gallery, histograms, stats
+from ..figures.alt_text import layer_phrase
 
 
 def _freeze(res: NormResult) -> NormResult:
@@ -20,13 +22,14 @@ def _freeze(res: NormResult) -> NormResult:
     return res
 
 
-def normalized(digest: str, _x, axes: str, groups: int, eps: float, center: bool, gamma, beta) -> NormResult:
-    """normalize(x, …) for the input with content ``digest``; gamma/beta as tuples or None."""
+def normalized(digest: str, x, axes: str, groups: int, eps: float, center: bool, gamma, beta) -> NormResult:
+    """normalize(x, …) for the input with content ``digest``, read-only, held under the memory
+    budget; gamma/beta as tuples or None."""
     return budget.held(
         ("normalized", digest, axes, groups, eps, center, gamma, beta),
-        lambda: _freeze(normalize(_x, axes, groups=groups, eps=eps, center=center, gamma=gamma, beta=beta)),
-        need=_x.nbytes * 3 // 2,  # y, and the kernel's blocks in flight
-        what=f"normalizing the {'×'.join(map(str, _x.shape))} input",
+        lambda: _freeze(normalize(x, axes, groups=groups, eps=eps, center=center, gamma=gamma, beta=beta)),
+        need=x.nbytes * 3 // 2,  # y, and the kernel's blocks in flight
+        what=f"normalizing the {'×'.join(map(str, x.shape))} input",
     )
 
 
@@ -51,9 +54,9 @@ def _ranges(box):
     return None if box is None else tuple(range(a, b) for a, b in box)
 
 
-@st.cache_data(max_entries=32, show_spinner=False)
+@st.cache_resource(max_entries=32, ttl=1800, show_spinner=False)
 def gallery_for(digest: str, key: tuple, _x, _res: NormResult, samples, channels, box, is_image, labels, span):
-    """The gallery tiles; ``box`` is the selected group as ((start, stop) × 4) or None."""
+    """The gallery tiles (shared, read-only); ``box`` is the selected group as ((start, stop) × 4) or None."""
     return gallery.build_gallery(
         _x,
         _res.y,
@@ -63,7 +66,14 @@ def gallery_for(digest: str, key: tuple, _x, _res: NormResult, samples, channels
         is_image=is_image,
         labels=labels,
         out_range=span,
+        layer=layer_phrase(_res.spec, _res.shape),
     )
+
+
+@st.cache_resource(max_entries=16, show_spinner=False)
+def colorbar_jpeg(lo: float, hi: float, diverging: bool) -> bytes:
+    """A colour bar for [lo, hi] as JPEG bytes."""
+    return gallery.encode_jpeg(gallery.colorbar(lo, hi, diverging=diverging))
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
