@@ -71,12 +71,10 @@ def _images(key: tuple, files) -> TensorInput:
 
 def _random(key: tuple) -> TensorInput:
     n, c, h, w, dist, nshift, nscale, cshift, cscale, seed = key
+    spreads = {"sample_shift": nshift, "sample_scale": nscale, "channel_shift": cshift, "channel_scale": cscale}
     return _held(
         ("random",) + key,
-        partial(
-            inputs.random_tensor, n, c, h, w, distribution=dist, seed=seed,
-            sample_shift=nshift, sample_scale=nscale, channel_shift=cshift, channel_scale=cscale,
-        ),  # fmt: skip
+        partial(inputs.random_tensor, n, c, h, w, distribution=dist, seed=seed, **spreads),
         min(n * c * h * w, inputs.MAX_ELEMENTS),
         1.0,
         f"the random tensor {_dims(n, c, h, w)}",

@@ -135,11 +135,17 @@ class Served:
         return self.process.returncode
 
 
-def run_async(coro):
-    """``asyncio.run(coro)`` in a thread of its own (Playwright's sync API keeps an event loop
-    running in the main thread while a browser is open)."""
-    import asyncio
+def in_own_thread(function, *args, **kwargs):
+    """``function(*args, **kwargs)`` in a thread of its own, for code that runs an asyncio loop
+    (Playwright's sync API keeps one running in the main thread while a browser is open)."""
     from concurrent.futures import ThreadPoolExecutor
 
     with ThreadPoolExecutor(1) as pool:
-        return pool.submit(asyncio.run, coro).result()
+        return pool.submit(function, *args, **kwargs).result()
+
+
+def run_async(coro):
+    """``asyncio.run(coro)`` in a thread of its own (see ``in_own_thread``)."""
+    import asyncio
+
+    return in_own_thread(asyncio.run, coro)
