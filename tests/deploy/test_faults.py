@@ -46,15 +46,16 @@ async def _kill_under_load(served: Served) -> None:
     stop = asyncio.Event()
 
     async def visitor(tab: Session, offset: int) -> None:
+        home = replica_of(tab)  # the proxy may move the tab's cookie to another replica after a kill
         i = offset
         while not stop.is_set():
             try:
                 problems = (await toggle_axes(tab, i)).errors
             except Exception as err:  # e.g. the run's images could not be fetched (a 502)
                 problems = [f"{type(err).__name__}: {err}"]
-            done[replica_of(tab)] += 1
-            errors[replica_of(tab)].extend(problems)
-            if problems and replica_of(tab) == victim:
+            done[home] += 1
+            errors[home].extend(problems)
+            if problems and home == victim:
                 return  # this visitor's replica is gone
             i += 1
             await asyncio.sleep(0.2)
