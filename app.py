@@ -22,7 +22,7 @@ with st.sidebar:
 settings = controls.NormSettings(axes, groups, eps, center, gamma, beta)
 
 # 3. look
-res, run_error = page.normalize_or_last_good(inp, settings)
+inp, res, run_error = page.normalize_or_last_good(inp, settings)
 with st.container():  # one slot, however many notes: the cube below keeps its place (and its camera)
     page.notices(input_messages, shape_notices, run_error)
     sections.summary(res)

@@ -172,35 +172,6 @@ def test_gallery_tiles_are_read_only_jpeg_with_text_alternatives():
     ]
 
 
-def test_result_store_keeps_recent_results_within_its_byte_budget():
-    from normviz.ui.compute import ResultStore
-
-    computed = []
-
-    def make(key, size):
-        def compute():
-            computed.append(key)
-            return np.zeros(size, np.uint8)
-
-        return compute
-
-    store = ResultStore(max_bytes=100, ttl=60, size=lambda a: a.nbytes)
-    first = store.get("a", make("a", 40))
-    assert store.get("a", make("a", 40)) is first and computed == ["a"], "a stored value is not recomputed"
-    store.get("b", make("b", 40))
-    store.get("a", make("a", 40))  # a is now the most recently used
-    store.get("c", make("c", 40))  # 120 bytes > 100: the least recently used (b) goes
-    assert len(store) == 2 and store.nbytes == 80
-    store.get("b", make("b", 40))
-    assert computed == ["a", "b", "c", "b"]
-    huge = store.get("d", make("d", 500))
-    assert huge.nbytes == 500 and len(store) == 1, "a value larger than the budget is kept alone"
-    expiring = ResultStore(max_bytes=100, ttl=0, size=lambda a: a.nbytes)
-    expiring.get("a", make("a", 1))
-    expiring.get("a", make("a", 1))
-    assert computed[-2:] == ["a", "a"], "an expired value is computed again"
-
-
 @pytest.mark.parametrize("shape", [(181, 181, 3), (400, 300, 3), (7, 1000, 3), (1, 1000, 3), (181, 181)])
 @pytest.mark.parametrize("scale", [128 / 181, 0.3, 0.05])
 def test_averaging_down_gives_the_rounded_block_means(shape, scale):

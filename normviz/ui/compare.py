@@ -6,12 +6,13 @@ import dataclasses
 
 import streamlit as st
 
+from ..errors import NormvizError
 from ..figures import gallery as gallery_fig
 from ..spec import PRESETS, divisors
 from ..summary import summary_sentence
 from . import compute, controls, session, widgets
 from .controls import NormSettings
-from .text import md_escape
+from .text import md_escape, show_problem
 
 
 def compare_controls(channels: int, main: NormSettings) -> NormSettings:
@@ -32,7 +33,11 @@ def compare_controls(channels: int, main: NormSettings) -> NormSettings:
 def compare(inp, main_res, main: NormSettings) -> None:
     """Both configurations side by side: summary, colour (or first-channel) images, statistics."""
     other = compare_controls(inp.shape[1], main)
-    other_res = compute.run(inp, other)
+    try:
+        other_res = compute.run(inp, other)
+    except NormvizError as err:
+        show_problem(err)
+        return
     n, c = inp.shape[:2]
     shown = tuple(range(min(n, 8)))
     channels = tuple(range(min(c, 3)))

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
-
 import numpy as np
 import streamlit as st
 
+from .. import budget
 from ..codegen import FRAMEWORKS, translate
 from ..core import NormResult
 from ..errors import NormvizError
@@ -17,7 +15,7 @@ from ..figures.batchsize import draws_figure, paper_figure, spread_figure
 from ..figures.running import running_stats_figure, train_eval_figure
 from ..running import CONVENTIONS, simulate_running_stats
 from . import session, widgets
-from .text import md_escape
+from .text import show_problem
 
 PLOT_CONFIG = {"displaylogo": False}
 
@@ -51,10 +49,16 @@ def code(res: NormResult) -> None:
     )
 
 
-@st.cache_data(max_entries=16, show_spinner=False)
-def _running(digest: str, _x, batch: int, convention: str, momentum, epochs: int, drop_last: bool, eps: float):
-    return simulate_running_stats(
-        _x, batch, convention=convention, momentum=momentum, eps=eps, epochs=epochs, drop_last=drop_last
+def _running(digest: str, x, batch: int, convention: str, momentum, epochs: int, drop_last: bool, eps: float):
+    """The running-statistics simulation, held under the memory budget (it keeps the train- and
+    eval-mode outputs: twice the input)."""
+    return budget.held(
+        ("running", digest, batch, convention, momentum, epochs, drop_last, eps),
+        lambda: simulate_running_stats(
+            x, batch, convention=convention, momentum=momentum, eps=eps, epochs=epochs, drop_last=drop_last
+        ),
+        need=3 * x.nbytes,
+        what="the train vs eval simulation",
     )
 
 
@@ -82,7 +86,7 @@ def train_vs_eval(inp, res: NormResult) -> None:
     try:
         run = _running(inp.digest, inp.x, int(batch), convention, momentum, int(epochs), bool(drop_last), res.spec.eps)
     except NormvizError as err:
-        st.error(md_escape(str(err)), icon="🚫")
+        show_problem(err)
         return
     st.plotly_chart(running_stats_figure(run), width="stretch", key="running_chart", config=PLOT_CONFIG)
     st.plotly_chart(train_eval_figure(run), width="stretch", key="train_eval_chart", config=PLOT_CONFIG)
@@ -97,25 +101,16 @@ def train_vs_eval(inp, res: NormResult) -> None:
     )
 
 
-_EXPERIMENTS: OrderedDict = OrderedDict()
-_EXPERIMENTS_LOCK = threading.Lock()
-_EXPERIMENTS_KEPT = 8
-
-
 def _experiment(digest: str, x, crop: int, draws: int, groups: int, seed: int, progress):
-    """The batch-size experiment, kept per (input, settings) for every session. Not st.cache_data:
-    a cached function may not draw into the progress bar the page made for it."""
-    key = (digest, crop, draws, groups, seed)
-    with _EXPERIMENTS_LOCK:
-        if key in _EXPERIMENTS:
-            _EXPERIMENTS.move_to_end(key)
-            return _EXPERIMENTS[key]
-    exp = batch_size_experiment(x, crop=crop, draws=draws, groups=groups, seed=seed, on_progress=progress)
-    with _EXPERIMENTS_LOCK:
-        _EXPERIMENTS[key] = exp
-        while len(_EXPERIMENTS) > _EXPERIMENTS_KEPT:
-            _EXPERIMENTS.popitem(last=False)
-    return exp
+    """The batch-size experiment, kept per (input, settings) for every session under the memory
+    budget. Not st.cache_data: a cached function may not draw into the progress bar the page made
+    for it."""
+    return budget.held(
+        ("experiment", digest, crop, draws, groups, seed),
+        lambda: batch_size_experiment(x, crop=crop, draws=draws, groups=groups, seed=seed, on_progress=progress),
+        need=x.nbytes,
+        what="the batch-size experiment",
+    )
 
 
 def batch_size(inp, res: NormResult) -> None:
@@ -136,15 +131,20 @@ def batch_size(inp, res: NormResult) -> None:
         + (" (your setting)" if groups > 1 else " — LayerNorm's statistics; choose GroupNorm above for another G")
     )
     bar = st.progress(0.0, text="Drawing batches…")
-    exp = _experiment(
-        inp.digest,
-        inp.x,
-        int(crop),
-        int(draws),
-        int(groups),
-        0,
-        lambda f: bar.progress(min(1.0, f), text="Drawing batches…"),
-    )
+    try:
+        exp = _experiment(
+            inp.digest,
+            inp.x,
+            int(crop),
+            int(draws),
+            int(groups),
+            0,
+            lambda f: bar.progress(min(1.0, f), text="Drawing batches…"),
+        )
+    except NormvizError as err:
+        bar.empty()
+        show_problem(err)
+        return
     bar.empty()
     st.plotly_chart(spread_figure(exp), width="stretch", key="spread_chart", config=PLOT_CONFIG)
     st.plotly_chart(draws_figure(exp), width="stretch", key="draws_chart", config=PLOT_CONFIG)

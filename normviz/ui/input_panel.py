@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 
 import streamlit as st
 
-from .. import inputs, state
+from .. import budget, inputs, state
 from ..errors import NormvizError
 from ..inputs import TensorInput, content_hash
 from . import session, widgets
 from . import uploads as uploads_kept
-from .text import md_escape
+from .text import md_escape, show_problem
 
 UPLOAD_TYPES = ["png", "jpg", "jpeg", "webp", "bmp", "gif", "tif", "tiff"]
 
@@ -37,33 +38,77 @@ class PageInput:
         return self.tensor.labels
 
 
-# -- cached loaders: the key names the content, the underscored arguments carry it --------------
-@st.cache_resource(max_entries=8, ttl=1800, show_spinner="Reading images…")
-def _images(key: tuple, _files) -> TensorInput:
+# -- loaders held under the server's memory budget: the key names the content ---------------------
+_FLOAT = 4  # bytes per float32 value
+
+
+def _held(key: tuple, make, values: int, peak: float, what: str, spinner: str):
+    """``make()`` for ``key`` under the memory budget: a tensor of ``values`` float32 values whose
+    making needs ``peak`` times its size; the spinner shows only when it is made."""
+
+    def made():
+        with st.spinner(spinner):
+            return make()
+
+    return budget.held(key, made, need=int(values * _FLOAT * peak) + 2**20, what=what)
+
+
+def _dims(*sizes) -> str:
+    return "×".join(str(int(s)) for s in sizes)
+
+
+def _images(key: tuple, files) -> TensorInput:
     _, size, fit, colour = key
-    return inputs.load_images(_files, size=(size, size), fit=fit, colour=colour)
+    return _held(
+        ("images",) + key,
+        lambda: inputs.load_images(files, size=(size, size), fit=fit, colour=colour),
+        min(len(files), inputs.MAX_IMAGES) * 3 * size * size,
+        2.0,
+        f"the image batch {_dims(len(files), 3, size, size)}",
+        "Reading images…",
+    )
 
 
-@st.cache_resource(max_entries=8, ttl=1800, show_spinner="Making the tensor…")
 def _random(key: tuple) -> TensorInput:
     n, c, h, w, dist, nshift, nscale, cshift, cscale, seed = key
-    return inputs.random_tensor(
-        n, c, h, w, distribution=dist, sample_shift=nshift, sample_scale=nscale,
-        channel_shift=cshift, channel_scale=cscale, seed=seed,
-    )  # fmt: skip
+    spreads = {"sample_shift": nshift, "sample_scale": nscale, "channel_shift": cshift, "channel_scale": cscale}
+    return _held(
+        ("random",) + key,
+        partial(inputs.random_tensor, n, c, h, w, distribution=dist, seed=seed, **spreads),
+        min(n * c * h * w, inputs.MAX_ELEMENTS),
+        1.0,
+        f"the random tensor {_dims(n, c, h, w)}",
+        "Making the tensor…",
+    )
 
 
-@st.cache_resource(max_entries=8, ttl=1800, show_spinner="Computing feature maps…")
-def _features(key: tuple, _images_input: TensorInput) -> TensorInput:
+def _features(key: tuple, images: TensorInput) -> TensorInput:
     _, bank, names, k, ksize, relu, seed = key
     filters = names if bank == "named" else k
-    return inputs.feature_maps(_images_input, filters=filters, kernel_size=ksize, relu=relu, seed=seed)
+    n, c, h, w = images.shape
+    out_channels = len(names) if bank == "named" else int(k)
+    return _held(
+        ("features",) + key,
+        lambda: inputs.feature_maps(images, filters=filters, kernel_size=ksize, relu=relu, seed=seed),
+        min(n * out_channels * h * w, inputs.MAX_ELEMENTS),
+        2.0,
+        f"the feature maps {_dims(n, out_channels, h, w)}",
+        "Computing feature maps…",
+    )
 
 
-@st.cache_resource(max_entries=4, ttl=1800, show_spinner="Reading the array…")
-def _array(key: tuple, _name: str, _data: bytes) -> TensorInput:
-    _, array_key, layout = key
-    return inputs.load_array(_name, _data, key=array_key, layout=layout)
+def _array(key: tuple, name: str, data: bytes, shape) -> TensorInput:
+    values = 1
+    for s in shape:
+        values *= int(s)
+    return _held(
+        ("array",) + key,
+        lambda: inputs.load_array(name, data, key=key[1], layout=key[2]),
+        min(values, inputs.MAX_ELEMENTS),
+        2.0,
+        f"the array {_dims(*shape)}",
+        "Reading the array…",
+    )
 
 
 # -- the panel -----------------------------------------------------------------------------------
@@ -76,10 +121,10 @@ def choose_input() -> tuple[PageInput, list[str]]:
     try:
         page_input = _load(source, messages)
     except NormvizError as err:
-        st.error(md_escape(str(err)), icon="🚫")
+        show_problem(err)
         page_input = session.page_state().last_good_input
         if page_input is None:
-            page_input = _default_samples()
+            page_input = _first_samples()
             messages.append("Showing the sample photos until then; fix the setting or file above to replace them.")
         else:
             messages.append("Showing the last input that worked; fix the setting or file above to replace it.")
@@ -92,6 +137,16 @@ def choose_input() -> tuple[PageInput, list[str]]:
         else:
             st.info(md_escape(notice), icon="ℹ️")
     return page_input, messages
+
+
+def _first_samples() -> PageInput:
+    """The sample photos for a visitor with no earlier input; if even they do not fit in memory
+    now, the page stops after saying so."""
+    try:
+        return _default_samples()
+    except NormvizError as err:
+        show_problem(err)
+        st.stop()
 
 
 def _load(source: str, messages: list[str]) -> PageInput:
@@ -220,4 +275,4 @@ def _array_input(messages: list[str]) -> PageInput:
         else:
             st.caption(md_escape(f"The shape {chosen.shape} does not tell NCHW from NHWC: check the layout above."))
     key = (digest, array_key, layout)
-    return PageInput(_array(key, name, data), content_hash(("array",) + key), False)
+    return PageInput(_array(key, name, data, chosen.shape), content_hash(("array",) + key), False)

@@ -13,7 +13,7 @@ from ..errors import NormvizError
 from ..state import TABS
 from . import compute, session
 from .controls import NormSettings
-from .text import md_escape
+from .text import md_escape, show_problem
 
 #: Less empty space above the page and the sidebar; the summary (a level-3 heading, after the page's
 #: level-2 title) at the size it reads best; a selected pill's text in the text colour on its tint of
@@ -41,20 +41,32 @@ def header() -> None:
     )
 
 
-def normalize_or_last_good(inp, settings: NormSettings) -> tuple[NormResult, str | None]:
-    """The result for these settings; if they fail on this input, the error and the last settings
-    that worked (or BatchNorm), so the page keeps showing something true."""
+def normalize_or_last_good(inp, settings: NormSettings):
+    """The input and result to show, and the problem with these settings (a NormvizError) or None.
+
+    If the settings fail on this input, the last settings that worked (or BatchNorm), so the page
+    keeps showing something true. If the server has no memory for the result now, the visitor's
+    previous view (input and result) stays, kept in the session for that purpose."""
     try:
         res = compute.run(inp, settings)
     except NormvizError as err:
+        page = session.page_state()
+        if err.retry and page.last_view is not None:
+            return *page.last_view, err
         defaults = NormSettings(*(state.BY_KEY[k].default for k in ("axes", "groups", "eps", "center")), None, None)
-        fallback = session.page_state().last_good_settings or defaults
+        fallback = page.last_good_settings or defaults
         try:
-            return compute.run(inp, fallback), str(err)
+            return inp, compute.run(inp, fallback), err
         except NormvizError:
-            return compute.run(inp, defaults), str(err)
-    session.page_state().last_good_settings = settings
-    return res, None
+            try:
+                return inp, compute.run(inp, defaults), err
+            except NormvizError as busy:  # nothing earlier to show and no memory now
+                show_problem(busy)
+                st.stop()
+    page = session.page_state()
+    page.last_good_settings = settings
+    page.last_view = (inp, res)
+    return inp, res, None
 
 
 def notices(input_messages, shape_notices, run_error) -> None:
@@ -66,9 +78,13 @@ def notices(input_messages, shape_notices, run_error) -> None:
     page.link_notices = []
     for text in [*input_messages, *shape_notices]:
         st.info(md_escape(text), icon="ℹ️")
-    if run_error:
+    if run_error and getattr(run_error, "retry", False):
+        st.warning(
+            md_escape(str(run_error)) + "  \nShowing your previous view; your choices above are kept.", icon="⏳"
+        )
+    elif run_error:
         st.error(
-            md_escape(run_error) + "  \nShowing the last settings that worked; your choices above are kept.",
+            md_escape(str(run_error)) + "  \nShowing the last settings that worked; your choices above are kept.",
             icon="🚫",
         )
 

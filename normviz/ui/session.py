@@ -33,7 +33,9 @@ class PageState:
     the user asked for (an int) or "auto" (the GroupNorm preset's) — the G in use can differ when
     the input's C changes, and the wish is kept for the next input. wishes: a number asked for where
     the input caps what is shown (crop size, training batch size). last_good_input/settings: what
-    the page falls back to after an error. layout_for: the uploaded array whose layout was guessed.
+    the page falls back to after an error. last_view: the input and result last shown, kept for when
+    the server has no memory for a new one (``normviz.budget``). layout_for: the uploaded array
+    whose layout was guessed.
     uploads: files kept while their uploader is not drawn (``normviz.ui.uploads``).
     """
 
@@ -42,6 +44,7 @@ class PageState:
     wishes: dict[str, Any] = field(default_factory=dict)
     last_good_input: Any = None
     last_good_settings: Any = None
+    last_view: tuple | None = None
     layout_for: tuple | None = None
     uploads: Any = None  # a normviz.ui.uploads.KeptUploads once an uploader was drawn
 

@@ -2,6 +2,8 @@
 
 import re
 
+import streamlit as st
+
 _MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:=&])")
 
 
@@ -12,3 +14,12 @@ def md_escape(text: str) -> str:
     \*\*bold\*\* \<b\>x\</b\> \$a\$
     """
     return _MARKDOWN.sub(r"\\\1", str(text))
+
+
+def show_problem(err) -> None:
+    """Show a NormvizError: a warning when the same request may work later (the server was busy),
+    an error otherwise (something to change)."""
+    if getattr(err, "retry", False):
+        st.warning(md_escape(str(err)), icon="⏳")
+    else:
+        st.error(md_escape(str(err)), icon="🚫")

@@ -9,12 +9,15 @@ import streamlit as st
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
+from normviz import budget
+
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
 
 
 def open_app(query: dict | None = None) -> AppTest:
     st.cache_data.clear()
     st.cache_resource.clear()
+    budget.shared().clear()
     at = AppTest.from_file(APP, default_timeout=120)
     if query:
         at.query_params.update(query)

@@ -3,8 +3,7 @@
 import pytest
 
 import normviz
-from normviz import state
-from normviz.ui import explain_tabs
+from normviz import budget, state
 from tests.page.conftest import open_app, open_tab, summary
 
 
@@ -51,11 +50,11 @@ def test_no_axis_without_centering_warns_what_the_output_really_is():
 
 
 def test_the_batch_size_tab_fits_the_crop_to_a_small_input_without_writing_it_into_the_link():
-    explain_tabs._EXPERIMENTS.clear()
     at = open_app({"source": "random", "tab": "Batch size"})  # 4 × 6 × 16 × 16: the default crop 32 does not fit
     assert at.number_input(key="crop").value == 16
     assert "crop" not in at.query_params
-    assert [key[1] for key in explain_tabs._EXPERIMENTS] == [16], "the experiment ran on 16 × 16 crops"
+    experiments = [key for key in budget.shared().cached_keys if key[0] == "experiment"]  # (…, digest, crop, …)
+    assert [key[2] for key in experiments] == [16], "the experiment ran on 16 × 16 crops"
     at.selectbox(key="source").set_value("samples").run()  # 96 × 96: the crop asked for fits again
     assert at.number_input(key="crop").value == 32
     at.number_input(key="crop").set_value(12).run()
