@@ -112,8 +112,8 @@ def test_named_layers_match_torch_functions():
         ("CHW", 3, True): lambda t, g, b: F.group_norm(t, 3, g, b, eps=1e-5),
         ("HW", 1, True): lambda t, g, b: F.instance_norm(t, weight=g, bias=b, eps=1e-5),
         ("CHW", 1, True): lambda t, g, b: F.group_norm(t, 1, g, b, eps=1e-5),
-        ("CHW", 1, False): lambda t, g, b: F.rms_norm(t, (6, 5, 3), eps=1e-5) * g.reshape(1, 6, 1, 1) + b.reshape(
-            1, 6, 1, 1
+        ("CHW", 1, False): lambda t, g, b: (
+            F.rms_norm(t, (6, 5, 3), eps=1e-5) * g.reshape(1, 6, 1, 1) + b.reshape(1, 6, 1, 1)
         ),
     }
     for (axes, groups, center), layer in layers.items():

@@ -64,7 +64,9 @@ class Model:
             self.layers.append((f"conv{i}", Conv2d(w.copy(), weights[f"conv{i}.bias"].copy())))
             if spec is not None:
                 spec.check_shape((1, w.shape[0], 1, 1))
-                layer = Norm(spec, w.shape[0], affine=norm.affine, momentum=momentum, norm_batch=norm_batch, dtype=dtype)
+                layer = Norm(
+                    spec, w.shape[0], affine=norm.affine, momentum=momentum, norm_batch=norm_batch, dtype=dtype
+                )
                 self.layers.append((f"norm{i}", layer))
             self.layers += [(f"relu{i}", ReLU()), (f"pool{i}", MaxPool2())]
             i += 1
