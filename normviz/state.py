@@ -16,6 +16,7 @@ from typing import Any
 from .errors import NormvizError
 from .inputs import NAMED_FILTERS, sample_files
 from .spec import PRESETS, default_groups, divisors, parse_axes
+from .train.data import TASKS as TRAIN_TASKS
 
 CUSTOM = "Custom"
 SOURCES = ("samples", "upload", "random", "features", "npy")
@@ -150,8 +151,28 @@ def dump_names(values) -> str:
     return ",".join(values)
 
 
+def int_choices(options) -> Callable[[str], tuple[int, ...]]:
+    """A comma-separated subset of the whole numbers ``options`` (sorted)."""
+    allowed = tuple(options)
+
+    def parse(raw: str) -> tuple[int, ...]:
+        try:
+            picked = {int(p) for p in raw.split(",") if p.strip()}
+        except ValueError:
+            raise ValueError("give comma-separated whole numbers") from None
+        if not picked or not picked <= set(allowed):
+            raise ValueError(f"choose from {', '.join(map(str, allowed))}")
+        return tuple(sorted(picked))
+
+    return parse
+
+
 PRESET_CHOICES = (*PRESETS, CUSTOM)
-TABS = ("Channels", "Statistics", "Histograms", "Compare", "Code", "Train vs eval", "Batch size")
+#: What the Training tab can compare: the page's current setting, the presets, no normalization.
+TRAIN_NORMS = ("Your setting", "BatchNorm", "GroupNorm", "InstanceNorm", "LayerNorm", "LayerNorm channels-last",
+               "RMSNorm", "No normalization")  # fmt: skip
+TRAIN_BATCHES = (1, 2, 4, 8, 16, 32)
+TABS = ("Channels", "Statistics", "Histograms", "Compare", "Code", "Train vs eval", "Batch size", "Training")
 SAMPLE_NAMES = tuple(name for name, _ in sample_files())
 
 FIELDS: tuple[Field, ...] = (
@@ -206,6 +227,11 @@ FIELDS: tuple[Field, ...] = (
     Field("droplast", False, boolean, dump_bool, label="drop_last"),
     Field("crop", 32, integer(1, 1024), label="crop size"),
     Field("draws", 200, integer(2, 2000), label="draws"),
+    # training
+    Field("trtask", "photo", choice(TRAIN_TASKS), label="training task"),
+    Field("trnorms", TRAIN_NORMS[:5], names(TRAIN_NORMS), dump_names, label="normalizations to train"),
+    Field("trbatches", (2, 4, 8, 16, 32), int_choices(TRAIN_BATCHES), dump_floats, label="training batch sizes"),
+    Field("trseeds", 2, integer(1, 5), label="training seeds"),
 )
 BY_KEY = {f.key: f for f in FIELDS}
 

@@ -16,38 +16,44 @@ from ..spec import NormSpec
 
 class Conv2d:
     """A k×k convolution with stride 1 and zero padding k//2 (output H, W = input H, W), as im2col
-    and one matrix product. weight: (C_out, C_in, k, k); bias: (C_out,)."""
+    and one matrix product. weight: (C_out, C_in, k, k); bias: (C_out,). ``input_grad=False`` (the
+    first layer, whose input is the data) skips the gradient against the input."""
 
-    def __init__(self, weight: np.ndarray, bias: np.ndarray):
+    def __init__(self, weight: np.ndarray, bias: np.ndarray, input_grad: bool = True):
         self.params = {"weight": weight, "bias": bias}
         self.grads: dict[str, np.ndarray] = {}
         self.k = weight.shape[-1]
+        self.input_grad = input_grad
 
-    def forward(self, x: np.ndarray, train: bool) -> np.ndarray:
+    def _cols(self, x: np.ndarray) -> np.ndarray:
+        """im2col: (N·H·W, C·k·k), each row the k×k neighbourhood of one output position."""
         n, c, h, w = x.shape
         p = self.k // 2
         padded = np.pad(x, ((0, 0), (0, 0), (p, p), (p, p)))
         windows = sliding_window_view(padded, (self.k, self.k), axis=(2, 3))  # (N, C, H, W, k, k)
-        cols = np.ascontiguousarray(windows.transpose(0, 2, 3, 1, 4, 5)).reshape(n * h * w, -1)
+        return np.ascontiguousarray(windows.transpose(0, 2, 3, 1, 4, 5)).reshape(n * h * w, -1)
+
+    def forward(self, x: np.ndarray, train: bool) -> np.ndarray:
+        n, _, h, w = x.shape
+        cols = self._cols(x)
         weight = self.params["weight"]
         out = cols @ weight.reshape(weight.shape[0], -1).T + self.params["bias"]
         if train:
             self.cache = (cols, x.shape)
         return out.reshape(n, h, w, -1).transpose(0, 3, 1, 2)
 
-    def backward(self, dout: np.ndarray) -> np.ndarray:
+    def backward(self, dout: np.ndarray) -> np.ndarray | None:
         cols, (n, c, h, w) = self.cache
         weight = self.params["weight"]
         dmat = dout.transpose(0, 2, 3, 1).reshape(n * h * w, -1)
         self.grads["weight"] = (dmat.T @ cols).reshape(weight.shape)
         self.grads["bias"] = dmat.sum(axis=0)
-        dcols = (dmat @ weight.reshape(weight.shape[0], -1)).reshape(n, h, w, c, self.k, self.k)
-        p = self.k // 2
-        dpad = np.zeros((n, c, h + 2 * p, w + 2 * p), dtype=dout.dtype)
-        for i in range(self.k):
-            for j in range(self.k):
-                dpad[:, :, i : i + h, j : j + w] += dcols[:, :, :, :, i, j].transpose(0, 3, 1, 2)
-        return dpad[:, :, p : p + h, p : p + w]
+        if not self.input_grad:
+            return None
+        # dx is the convolution of dout with the kernel turned by 180° and C_in, C_out swapped.
+        flipped = weight[:, :, ::-1, ::-1].transpose(1, 0, 2, 3)
+        dx = self._cols(np.ascontiguousarray(dout)) @ flipped.reshape(c, -1).T
+        return dx.reshape(n, h, w, c).transpose(0, 3, 1, 2)
 
 
 class Norm:
@@ -150,7 +156,8 @@ class ReLU:
 
 
 class MaxPool2:
-    """2×2 max pooling with stride 2 (H and W must be even); the gradient goes to the first maximum."""
+    """2×2 max pooling with stride 2 (H and W must be even); the gradient goes to the first maximum
+    in the order (0, 0), (0, 1), (1, 0), (1, 1), as in PyTorch."""
 
     params: dict = {}
 
@@ -158,17 +165,24 @@ class MaxPool2:
         self.grads: dict[str, np.ndarray] = {}
 
     def forward(self, x: np.ndarray, train: bool) -> np.ndarray:
-        n, c, h, w = x.shape
-        blocks = x.reshape(n, c, h // 2, 2, w // 2, 2).transpose(0, 1, 2, 4, 3, 5).reshape(n, c, h // 2, w // 2, 4)
+        corners = [x[:, :, i::2, j::2] for i in (0, 1) for j in (0, 1)]
+        out = np.maximum(np.maximum(corners[0], corners[1]), np.maximum(corners[2], corners[3]))
         if train:
-            self.cache = (np.argmax(blocks, axis=-1), x.shape)
-        return blocks.max(axis=-1)
+            taken = np.zeros(out.shape, dtype=bool)
+            masks = []
+            for corner in corners:
+                first = (corner == out) & ~taken
+                taken |= first
+                masks.append(first)
+            self.cache = (masks, x.shape)
+        return out
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
-        first, (n, c, h, w) = self.cache
-        dblocks = np.zeros((*dout.shape, 4), dtype=dout.dtype)
-        np.put_along_axis(dblocks, first[..., None], dout[..., None], axis=-1)
-        return dblocks.reshape(n, c, h // 2, w // 2, 2, 2).transpose(0, 1, 2, 4, 3, 5).reshape(n, c, h, w)
+        masks, shape = self.cache
+        dx = np.empty(shape, dtype=dout.dtype)
+        for (i, j), mask in zip(((0, 0), (0, 1), (1, 0), (1, 1)), masks):
+            np.multiply(dout, mask, out=dx[:, :, i::2, j::2])
+        return dx
 
 
 class GlobalAvgPool:

@@ -61,7 +61,7 @@ class Model:
         i = 0
         while f"conv{i}.weight" in weights:
             w = weights[f"conv{i}.weight"]
-            self.layers.append((f"conv{i}", Conv2d(w.copy(), weights[f"conv{i}.bias"].copy())))
+            self.layers.append((f"conv{i}", Conv2d(w.copy(), weights[f"conv{i}.bias"].copy(), input_grad=i > 0)))
             if spec is not None:
                 spec.check_shape((1, w.shape[0], 1, 1))
                 layer = Norm(
@@ -101,7 +101,7 @@ class Model:
         logits = self.forward(x, train=True)
         loss, dout = softmax_cross_entropy(logits, labels)
         for _, layer in reversed(self.layers):
-            dout = layer.backward(dout)
+            dout = layer.backward(dout)  # None after the first convolution
         return loss, logits
 
 
