@@ -2,8 +2,7 @@
 
 import streamlit as st
 
-from normviz.ui import compare, controls, cube_section, explain_tabs, input_panel, page, sections, session
-from normviz.ui import training_tab
+from normviz.ui import compare, controls, cube_section, explain_tabs, input_panel, page, sections, session, training_tab
 
 st.set_page_config(page_title="normviz — what a normalization layer pools", page_icon="🧊", layout="wide")
 session.start()

@@ -96,7 +96,8 @@ def train_eval_figure(summaries: list[Summary], pooling: set[str]) -> go.Figure:
         points = sorted((s for s in chosen if s.label == label), key=lambda s: s.batch)
         x = [s.batch for s in points]
         fig.add_scatter(
-            x=x, y=[100 * s.mean for s in points], mode="lines+markers", name=f"{label}: eval mode (running statistics)",
+            x=x, y=[100 * s.mean for s in points], mode="lines+markers",
+            name=f"{label}: eval mode (running statistics)",
             line={"color": color, "width": 3}, hovertemplate="batch %{x}: %{y:.1f} %<extra>eval mode</extra>",
         )  # fmt: skip
         fig.add_scatter(

@@ -8,7 +8,6 @@ are kept per (data, settings, run) for everyone, so a cancelled sweep loses only
 from __future__ import annotations
 
 import threading
-import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
