@@ -8,7 +8,7 @@ import sys
 import time
 from pathlib import Path
 
-SUITES = ["kernel", "features", "app", "browser", "scaling"]
+SUITES = ["kernel", "features", "app", "browser", "scaling", "train"]
 
 
 def machine() -> dict:

@@ -30,8 +30,8 @@ def test_benchmark_smoke_run_produces_rows_for_every_suite(tmp_path):
     assert run.returncode == 0, run.stderr[-4000:]
     report = json.loads(out.read_text())
     groups = {row["group"] for row in report["rows"]}
-    assert {"kernel", "features", "rerun", "payload", "browser", "scaling"} <= groups
-    assert set(SUITES) == {"kernel", "features", "app", "browser", "scaling"}
+    assert {"kernel", "features", "rerun", "payload", "browser", "scaling", "train"} <= groups
+    assert set(SUITES) == {"kernel", "features", "app", "browser", "scaling", "train"}
     timed = [row for row in report["rows"] if "ours_ms" in row]
     assert timed and all(row["ours_ms"] > 0 for row in timed)
     assert report["machine"]["cores"] >= 1

@@ -93,7 +93,7 @@ def _randomize_appearance(x: np.ndarray, rng: np.random.Generator) -> np.ndarray
     return (standard * gain + offset).astype(np.float32)
 
 
-def make_dataset(task: str = "photo", seed: int = 0, train_per_class: int = 320, test_per_class: int = 160) -> Dataset:
+def make_dataset(task: str = "photo", seed: int = 0, train_per_class: int = 256, test_per_class: int = 160) -> Dataset:
     """The crops of ``task`` (see ``TASKS``), split and drawn with ``seed``."""
     if task not in TASKS:
         raise NormvizError(f"unknown training task {task!r}; choose one of {', '.join(TASKS)}.")

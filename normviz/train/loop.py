@@ -28,12 +28,12 @@ class Cancelled(Exception):
 class TrainSettings:
     """Everything but the normalization, the batch size and the seed that decides a run."""
 
-    epochs: int = 6
+    epochs: int = 5
     lr: float = 0.05
     momentum: float = 0.9
     weight_decay: float = 5e-4
     step_batch: int = 32
-    widths: tuple[int, ...] = (16, 32)
+    widths: tuple[int, ...] = (8, 16)
     bn_momentum: float = 0.1
 
 

@@ -2,8 +2,8 @@
 
     x (N, 3, 16, 16) → [conv 3×3 → norm → ReLU → max-pool 2] × 2 → global average → linear → logits
 
-Widths 16 and 32 by default. The norm layers are ``Norm`` with the axes, groups, centering and γ/β
-of a ``NormChoice`` (or none at all). SGD with momentum follows ``torch.optim.SGD``:
+Widths 8 and 16 by default (``TrainSettings.widths``). The norm layers are ``Norm`` with the axes,
+groups, centering and γ/β of a ``NormChoice`` (or none at all). SGD with momentum follows ``torch.optim.SGD``:
 buf = μ·buf + (grad + λ·p), p = p − lr·buf.
 """
 
@@ -38,7 +38,7 @@ class NormChoice:
         return self.axes is not None and "N" in self.axes
 
 
-def init_weights(rng: np.random.Generator, widths=(16, 32), in_channels: int = 3, classes: int = 6, dtype=np.float32):
+def init_weights(rng: np.random.Generator, widths=(8, 16), in_channels: int = 3, classes: int = 6, dtype=np.float32):
     """He-normal convolutions, zero biases, a linear layer with std 1/√fan_in: a dict of arrays."""
     weights = {}
     c_in = in_channels
