@@ -24,8 +24,8 @@ if __package__ in (None, ""):
 
 from normviz.train import NormChoice, TrainingService, TrainSettings, make_dataset, plan, train_run  # noqa: E402
 from normviz.train.blas import one_blas_thread  # noqa: E402
+from normviz.train.results import pivot, summarize  # noqa: E402
 from normviz.train.results import rows as result_rows  # noqa: E402
-from normviz.train.results import summarize  # noqa: E402
 
 DEFAULT_NORMS = (
     NormChoice("BatchNorm", "NHW"),
@@ -124,25 +124,10 @@ def run(smoke: bool = False, table: bool = False) -> list[dict]:
 
 
 def error_table(table) -> str:
-    """The sweep's eval-mode test error (%) as a Markdown table: mean (lowest–highest) over seeds."""
-    summaries = {(s.label, s.batch): s for s in summarize(table)}
-    labels = list(dict.fromkeys(s[0] for s in summaries))
-    batches = sorted({s[1] for s in summaries}, reverse=True)
-    lines = ["| normalization | " + " | ".join(f"B = {b}" for b in batches) + " |", "|---" * (len(batches) + 1) + "|"]
-    for label in labels:
-        cells = [summaries[(label, b)] for b in batches]
-        lines.append(
-            f"| {label} | "
-            + " | ".join(f"{100 * s.mean:.1f} ({100 * s.low:.1f}–{100 * s.high:.1f})" for s in cells)
-            + " |"
-        )
-    bn = [summaries[("BatchNorm", b)] for b in batches]
-    lines.append(
-        "| BatchNorm, test batches of B with their own statistics | "
-        + " | ".join(f"{100 * s.mean_batch_stats:.1f}" for s in bn)
-        + " |"
-    )
-    return "\n".join(lines)
+    """The sweep's test error (%) as a Markdown table: mean (lowest–highest) over seeds."""
+    header, body = pivot(summarize(table), {n.label for n in DEFAULT_NORMS if n.pools_batch})
+    lines = ["| " + " | ".join(header) + " |", "|---" * len(header) + "|"]
+    return "\n".join(lines + ["| " + " | ".join(row) + " |" for row in body])
 
 
 def main() -> None:

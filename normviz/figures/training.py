@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import plotly.graph_objects as go
+from plotly.subplots import make_subplots
 
 from ..train.results import Row, Summary
 
@@ -54,9 +55,10 @@ def error_vs_batch_figure(summaries: list[Summary], pooling: set[str]) -> go.Fig
 
 
 def learning_curves_figure(table: list[Row], batch: int) -> go.Figure:
-    """Per epoch, at batch size ``batch``: the training loss (solid) and the eval-mode test error
-    (dotted, right axis), averaged over seeds."""
-    fig = go.Figure()
+    """Per epoch, at batch size ``batch``, averaged over seeds: the training loss (left) and the
+    eval-mode test error (right), one colour per normalization."""
+    fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.08,
+                        subplot_titles=("training loss (cross-entropy)", "test error (%), eval mode"))  # fmt: skip
     chosen = [r for r in table if r.batch == batch]
     colors = _colors(r.norm.label for r in chosen)
     for label, color in colors.items():
@@ -65,24 +67,21 @@ def learning_curves_figure(table: list[Row], batch: int) -> go.Figure:
         test = 100 * np.mean([run.epoch_test_error for run in runs], axis=0)
         epochs = np.arange(1, len(loss) + 1)
         fig.add_scatter(
-            x=epochs, y=loss, mode="lines+markers", name=f"{label}: training loss", legendgroup=label,
+            x=epochs, y=loss, mode="lines+markers", name=label, legendgroup=label, row=1, col=1,
             line={"color": color, "width": 2.5}, hovertemplate=f"{label}, epoch %{{x}}: loss %{{y:.3f}}<extra></extra>",
         )  # fmt: skip
         fig.add_scatter(
-            x=epochs, y=test, mode="lines+markers", name=f"{label}: test error", legendgroup=label, yaxis="y2",
-            line={"color": color, "width": 2, "dash": "dot"}, marker={"symbol": "diamond"},
+            x=epochs, y=test, mode="lines+markers", name=label, legendgroup=label, showlegend=False, row=1, col=2,
+            line={"color": color, "width": 2.5},
             hovertemplate=f"{label}, epoch %{{x}}: test error %{{y:.1f}} %<extra></extra>",
         )  # fmt: skip
+    fig.update_xaxes(title_text="epoch", dtick=1)
+    fig.update_yaxes(rangemode="tozero")
     fig.update_layout(
-        title={"text": f"Learning curves at batch size {batch}<br><sup>mean over seeds; test error in eval mode "
-                       "after each epoch</sup>", "x": 0.01},
-        xaxis={"title": "epoch", "dtick": 1},
-        yaxis={"title": "training loss (cross-entropy)", "rangemode": "tozero"},
-        yaxis2={"title": "test error (%)", "overlaying": "y", "side": "right", "rangemode": "tozero",
-                "showgrid": False},
-        height=420, legend={"orientation": "h", "y": -0.2}, **_LAYOUT,
+        title={"text": f"Learning curves at batch size {batch}<br><sup>mean over seeds; the test error is "
+                       "measured after each epoch</sup>", "x": 0.01},
+        height=380, legend={"orientation": "h", "y": -0.22}, **_LAYOUT,
     )  # fmt: skip
-    fig.update_layout(margin={"r": 60})
     return fig
 
 

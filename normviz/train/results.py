@@ -157,13 +157,37 @@ def reading(summaries: list[Summary], pooling_labels: set[str]) -> str:
         if len(others) > 1:
             text += f" is the {word} of those that do not pool over the batch"
         if pooled:
-            ref_small, ref_large = by[(pooled[0], small)], by[(pooled[0], large)]
-            versus = [
-                ("below" if other.mean < ref.mean else "above") + f" {pooled[0]} at batch {b}"
-                for ref, b in ((ref_large, large), (ref_small, small))
-                if b == large or small != large
-            ]
-            text += ", " + " and ".join(versus)
+            ref = pooled[0]
+            at_large = "below" if other.mean < by[(ref, large)].mean else "above"
+            at_small = "below" if other.mean < by[(ref, small)].mean else "above"
+            if small == large:
+                text += f", {at_large} {ref}"
+            elif at_large == at_small:
+                text += f", {at_large} {ref} at batch {large} and at batch {small}"
+            else:
+                text += f", {at_large} {ref} at batch {large} but {at_small} it at batch {small}"
         parts.append(text)
     sentence = "; ".join(parts) + "."
     return sentence[0].upper() + sentence[1:]
+
+
+def pivot(summaries: list[Summary], pooling_labels: set[str]) -> tuple[list[str], list[list[str]]]:
+    """The errors as a table: a header, then one row per normalization with "mean (lowest–highest)" in %
+    per batch size (largest first), and for each normalization that pools over the batch a row with
+    the test set normalized in batches of B with their own statistics."""
+    by = {(s.label, s.batch): s for s in summaries}
+    labels = list(dict.fromkeys(s.label for s in summaries))
+    batches = sorted({s.batch for s in summaries}, reverse=True)
+    header = ["normalization", *(f"B = {b}" for b in batches)]
+    body = []
+    for label in labels:
+        cells = [by.get((label, b)) for b in batches]
+        body.append(
+            [label, *(f"{100 * c.mean:.1f} ({100 * c.low:.1f}–{100 * c.high:.1f})" if c else "" for c in cells)]
+        )
+    for label in labels:
+        if label in pooling_labels:
+            cells = [by.get((label, b)) for b in batches]
+            body.append([f"{label}, test batches of B with their own statistics",
+                         *(f"{100 * c.mean_batch_stats:.1f}" if c else "" for c in cells)])  # fmt: skip
+    return header, body

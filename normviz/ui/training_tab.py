@@ -15,7 +15,7 @@ from ..state import TRAIN_BATCHES, TRAIN_NORMS, TRAIN_TASKS, page_groups
 from ..train.data import Dataset, make_dataset
 from ..train.loop import TrainSettings, plan
 from ..train.model import NormChoice
-from ..train.results import reading, rows, summarize, to_csv
+from ..train.results import pivot, reading, rows, summarize, to_csv
 from ..train.shared import Busy, TrainingService
 from .controls import NormSettings
 from .text import md_escape
@@ -97,18 +97,17 @@ def training(settings: NormSettings) -> None:
     )
     with st.expander("The task, the data and the network", expanded=False):
         st.markdown(ABOUT_TASK.format(epochs=SETTINGS.epochs))
-    cols = st.columns([2, 3])
+    picked = st.pills(
+        "Normalizations", TRAIN_NORMS, selection_mode="multi", key="trnorms",
+        help="“Your setting” is the axes, G and centering chosen above (G fitted to the network's 8 channels).",
+    )  # fmt: skip
+    cols = st.columns([3, 3, 1])
     task = cols[0].radio(
         "Task", list(TRAIN_TASKS), key="trtask", format_func=lambda t: {"photo": "Photo crops", "control":
         "Control: appearance randomized"}[t], help="\n\n".join(f"**{k}**: {v}" for k, v in TRAIN_TASKS.items()),
     )  # fmt: skip
-    picked = cols[1].pills(
-        "Normalizations", TRAIN_NORMS, selection_mode="multi", key="trnorms",
-        help="“Your setting” is the axes, G and centering chosen above (G fitted to the network's 8 channels).",
-    )  # fmt: skip
-    cols = st.columns([3, 1])
-    batches = cols[0].pills("Batch sizes B", TRAIN_BATCHES, selection_mode="multi", key="trbatches")
-    n_seeds = cols[1].number_input("Seeds", 1, 5, step=1, key="trseeds", help="Runs per setting, from seeds 0, 1, …")
+    batches = cols[1].pills("Batch sizes B", TRAIN_BATCHES, selection_mode="multi", key="trbatches")
+    n_seeds = cols[2].number_input("Seeds", 1, 5, step=1, key="trseeds", help="Runs per setting, from seeds 0, 1, …")
     norms = _choices(picked or (), settings)
     if not norms or not batches:
         st.info("Pick at least one normalization and one batch size.", icon="ℹ️")
@@ -170,29 +169,18 @@ def _results(norms, batches, seeds, done, total: int) -> None:
     )
     st.plotly_chart(error_vs_batch_figure(summaries, pooling), width="stretch", key="train_error_chart",
                     config=PLOT_CONFIG)  # fmt: skip
-    cols = st.columns(2)
-    with cols[0]:
-        shown = st.selectbox("Learning curves at batch size", sorted(batches), key="train_curve_batch")
-        st.plotly_chart(learning_curves_figure(table, int(shown)), width="stretch", key="train_curves_chart",
+    shown = st.selectbox("Learning curves at batch size", sorted(batches), key="train_curve_batch")
+    st.plotly_chart(learning_curves_figure(table, int(shown)), width="stretch", key="train_curves_chart",
+                    config=PLOT_CONFIG)  # fmt: skip
+    if pooling:
+        st.plotly_chart(train_eval_figure(summaries, pooling), width="stretch", key="train_eval_mode_chart",
                         config=PLOT_CONFIG)  # fmt: skip
-    with cols[1]:
-        if pooling:
-            st.plotly_chart(train_eval_figure(summaries, pooling), width="stretch", key="train_eval_mode_chart",
-                            config=PLOT_CONFIG)  # fmt: skip
-            st.caption(
-                "A network left in training mode at test time normalizes each test batch with its own statistics; "
-                "at small B those are noisy, and the error is higher than in eval mode."
-            )
-        else:
-            st.caption("Pick a normalization that reduces N (BatchNorm) to compare eval mode with batch statistics.")
-    st.dataframe(
-        [
-            {"normalization": s.label, "batch size": s.batch, "test error % (mean)": round(100 * s.mean, 1),
-             "lowest %": round(100 * s.low, 1), "highest %": round(100 * s.high, 1), "seeds": s.seeds,
-             "with batch statistics %": round(100 * s.mean_batch_stats, 1)}
-            for s in sorted(summaries, key=lambda s: (s.label, -s.batch))
-        ],
-        hide_index=True, width="stretch", key="train_table",
-    )  # fmt: skip
-    st.download_button("Download the runs (CSV)", to_csv(table), file_name="normviz_training.csv", mime="text/csv",
+        st.caption(
+            "A network left in training mode at test time normalizes each test batch with its own statistics; "
+            "at small B those are noisy. Eval mode uses the running statistics gathered during training."
+        )
+    header, body = pivot(summaries, pooling)
+    st.markdown("**Test error (%)**, mean over seeds (lowest–highest)")
+    st.dataframe([dict(zip(header, row)) for row in body], hide_index=True, width="stretch", key="train_table")
+    st.download_button("Download every run (CSV)", to_csv(table), file_name="normviz_training.csv", mime="text/csv",
                        key="train_csv", icon="⬇️")  # fmt: skip
