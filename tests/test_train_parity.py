@@ -161,8 +161,9 @@ def test_running_statistics_of_normalization_batches_are_sequential_updates():
     choice = NormChoice("BatchNorm", "NHW")
     model = Model(weights, choice, norm_batch=2)
     model.forward(x, train=True)
-    bn = nn.BatchNorm2d(16, momentum=0.1, dtype=torch.float64)
-    conv = nn.Conv2d(3, 16, 3, padding=1, dtype=torch.float64)
+    width = weights["conv0.weight"].shape[0]
+    bn = nn.BatchNorm2d(width, momentum=0.1, dtype=torch.float64)
+    conv = nn.Conv2d(3, width, 3, padding=1, dtype=torch.float64)
     conv.weight.data = torch.tensor(weights["conv0.weight"])
     conv.bias.data = torch.tensor(weights["conv0.bias"])
     with torch.no_grad():

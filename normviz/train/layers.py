@@ -26,34 +26,35 @@ class Conv2d:
         self.input_grad = input_grad
 
     def _cols(self, x: np.ndarray) -> np.ndarray:
-        """im2col: (N·H·W, C·k·k), each row the k×k neighbourhood of one output position."""
+        """im2col, transposed: (C·k·k, N·H·W), each column the k×k neighbourhood of one position
+        (rows copied whole along W, which is contiguous in x)."""
         n, c, h, w = x.shape
         p = self.k // 2
         padded = np.pad(x, ((0, 0), (0, 0), (p, p), (p, p)))
         windows = sliding_window_view(padded, (self.k, self.k), axis=(2, 3))  # (N, C, H, W, k, k)
-        return np.ascontiguousarray(windows.transpose(0, 2, 3, 1, 4, 5)).reshape(n * h * w, -1)
+        return np.ascontiguousarray(windows.transpose(1, 4, 5, 0, 2, 3)).reshape(c * self.k * self.k, n * h * w)
 
     def forward(self, x: np.ndarray, train: bool) -> np.ndarray:
         n, _, h, w = x.shape
         cols = self._cols(x)
         weight = self.params["weight"]
-        out = cols @ weight.reshape(weight.shape[0], -1).T + self.params["bias"]
+        out = weight.reshape(weight.shape[0], -1) @ cols + self.params["bias"][:, None]
         if train:
             self.cache = (cols, x.shape)
-        return out.reshape(n, h, w, -1).transpose(0, 3, 1, 2)
+        return out.reshape(-1, n, h, w).transpose(1, 0, 2, 3)
 
     def backward(self, dout: np.ndarray) -> np.ndarray | None:
         cols, (n, c, h, w) = self.cache
         weight = self.params["weight"]
-        dmat = dout.transpose(0, 2, 3, 1).reshape(n * h * w, -1)
-        self.grads["weight"] = (dmat.T @ cols).reshape(weight.shape)
-        self.grads["bias"] = dmat.sum(axis=0)
+        dmat = np.ascontiguousarray(dout.transpose(1, 0, 2, 3)).reshape(weight.shape[0], n * h * w)
+        self.grads["weight"] = (dmat @ cols.T).reshape(weight.shape)
+        self.grads["bias"] = dmat.sum(axis=1)
         if not self.input_grad:
             return None
         # dx is the convolution of dout with the kernel turned by 180° and C_in, C_out swapped.
         flipped = weight[:, :, ::-1, ::-1].transpose(1, 0, 2, 3)
-        dx = self._cols(np.ascontiguousarray(dout)) @ flipped.reshape(c, -1).T
-        return dx.reshape(n, h, w, c).transpose(0, 3, 1, 2)
+        dx = flipped.reshape(c, -1) @ self._cols(dout)
+        return dx.reshape(c, n, h, w).transpose(1, 0, 2, 3)
 
 
 class Norm:
@@ -112,20 +113,25 @@ class Norm:
         return self._affine(xhat).reshape(x.shape)
 
     def _update_running(self, x6: np.ndarray, r: np.ndarray, reduced) -> None:
-        """One update per normalization batch, in order; the spread comes back from r = 1/√(s + ε)."""
+        """One update per normalization batch, in order (as K calls of a BatchNorm layer would do),
+        in closed form: after K updates, running = (1 − m)^K·running + Σ_k m·(1 − m)^(K−1−k)·stat_k.
+        The spread comes back from r = 1/√(s + ε)."""
         m = int(np.prod([x6.shape[ax] for ax in reduced]))
         spread = 1.0 / np.square(r.astype(np.float64)) - self.spec.eps
-        mean = x6.mean(axis=reduced, keepdims=True, dtype=np.float64) if self.spec.center else None
-        if self.spec.center and m > 1:
-            spread = spread * (m / (m - 1))
-        for k in range(x6.shape[0]):
-            new_spread = spread[k : k + 1]
-            new_mean = mean[k : k + 1] if mean is not None else np.zeros_like(new_spread)
-            if self.running_mean is None:  # PyTorch starts from mean 0, variance 1
-                self.running_mean = np.zeros_like(new_mean)
-                self.running_spread = np.ones_like(new_spread)
-            self.running_mean = (1 - self.momentum) * self.running_mean + self.momentum * new_mean
-            self.running_spread = (1 - self.momentum) * self.running_spread + self.momentum * new_spread
+        if self.spec.center:
+            mean = x6.mean(axis=reduced, keepdims=True, dtype=np.float64)
+            if m > 1:
+                spread = spread * (m / (m - 1))
+        else:
+            mean = np.zeros_like(spread)
+        if self.running_mean is None:  # PyTorch starts from mean 0, variance 1
+            self.running_mean = np.zeros_like(mean[:1])
+            self.running_spread = np.ones_like(spread[:1])
+        k = x6.shape[0]
+        keep = 1.0 - self.momentum
+        weights = (self.momentum * keep ** np.arange(k - 1, -1, -1)).reshape(k, *([1] * (x6.ndim - 1)))
+        self.running_mean = keep**k * self.running_mean + (weights * mean).sum(axis=0, keepdims=True)
+        self.running_spread = keep**k * self.running_spread + (weights * spread).sum(axis=0, keepdims=True)
         self.running_mean = self.running_mean.astype(x6.dtype)
         self.running_spread = self.running_spread.astype(x6.dtype)
 
