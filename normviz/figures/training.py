@@ -80,8 +80,9 @@ def learning_curves_figure(table: list[Row], batch: int) -> go.Figure:
     fig.update_layout(
         title={"text": f"Learning curves at batch size {batch}<br><sup>mean over seeds; the test error is "
                        "measured after each epoch</sup>", "x": 0.01},
-        height=380, legend={"orientation": "h", "y": -0.22}, **_LAYOUT,
+        height=400, legend={"orientation": "h", "y": -0.22}, **_LAYOUT,
     )  # fmt: skip
+    fig.update_layout(margin={"t": 100})
     return fig
 
 

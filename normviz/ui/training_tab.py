@@ -169,7 +169,7 @@ def _results(norms, batches, seeds, done, total: int) -> None:
     )
     st.plotly_chart(error_vs_batch_figure(summaries, pooling), width="stretch", key="train_error_chart",
                     config=PLOT_CONFIG)  # fmt: skip
-    shown = st.selectbox("Learning curves at batch size", sorted(batches), key="train_curve_batch")
+    shown = st.columns([1, 3])[0].selectbox("Learning curves at batch size", sorted(batches), key="train_curve_batch")
     st.plotly_chart(learning_curves_figure(table, int(shown)), width="stretch", key="train_curves_chart",
                     config=PLOT_CONFIG)  # fmt: skip
     if pooling:
