@@ -165,4 +165,15 @@ def test_results_table_csv_sentence_and_figures(small):
     assert len(curves.data) == 4 and list(curves.data[0].x) == [1, 2]
     modes = train_eval_figure(summaries, {"BatchNorm"})
     assert len(modes.data) == 2
-    assert list(modes.data[1].y) == pytest.approx([100 * s.mean_batch_stats for s in summaries if s.label == "BatchNorm"])
+    assert list(modes.data[1].y) == pytest.approx(
+        [100 * s.mean_batch_stats for s in summaries if s.label == "BatchNorm"]
+    )
+
+
+def test_a_batch_size_that_does_not_divide_the_step_is_a_clear_error(small):
+    from normviz import NormvizError
+
+    with pytest.raises(
+        NormvizError, match="batch size 3 must divide the 32 images of a training step; choose one of 1, 2, 4"
+    ):
+        train_run(small, BN, 3, 0, TINY)

@@ -11,6 +11,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from ..backward import standardize, standardize_backward
+from ..errors import NormvizError
 from ..spec import NormSpec
 
 
@@ -102,7 +103,10 @@ class Norm:
             return self._affine(y6).reshape(x.shape)
         batch = min(self.norm_batch, n) if pools_batch else n
         if n % batch:
-            raise ValueError(f"a batch of {n} images does not split into normalization batches of {batch}")
+            raise NormvizError(
+                f"a batch of {n} images does not split into normalization batches of {batch}; "
+                f"use a batch size that divides {n}."
+            )
         shape6, reduced = self._view(x.shape, batch)
         x6 = x.reshape(shape6)
         xhat, r = standardize(x6, reduced, self.spec.eps, self.spec.center)

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..errors import NormvizError
 from .data import Dataset
 from .model import SGD, Model, NormChoice, init_weights
 
@@ -89,6 +90,12 @@ def train_run(
 
     ``on_step(fraction done)`` is called every few steps; it may raise (e.g. ``Cancelled``) to stop.
     """
+    if batch is not None and not (1 <= batch <= settings.step_batch and settings.step_batch % batch == 0):
+        sizes = ", ".join(str(d) for d in range(1, settings.step_batch + 1) if settings.step_batch % d == 0)
+        raise NormvizError(
+            f"batch size {batch} must divide the {settings.step_batch} images of a training step; "
+            f"choose one of {sizes}."
+        )
     start = time.perf_counter()
     rng = np.random.default_rng([seed, 7])
     classes = len(data.classes)

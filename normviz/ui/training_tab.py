@@ -144,9 +144,15 @@ def training(settings: NormSettings) -> None:
             bar.progress(min(1.0, fraction), text=text)
 
         started = time.perf_counter()
-        done = service.sweep(data, SETTINGS, runs, progress, lambda busy: waiting.info(_describe_wait(busy)))
-        bar.empty()
-        status.caption(f"Trained {missing} run(s) in {time.perf_counter() - started:.1f} s.")
+        try:
+            done = service.sweep(data, SETTINGS, runs, progress, lambda busy: waiting.info(_describe_wait(busy)))
+        except NormvizError as err:  # a setting the network cannot take; the finished runs are kept
+            bar.empty()
+            st.error(md_escape(str(err)), icon="🚫")
+            done = service.cached(data, SETTINGS, runs)
+        else:
+            bar.empty()
+            status.caption(f"Trained {missing} run(s) in {time.perf_counter() - started:.1f} s.")
     if not done:
         return
     _results(norms, batches, seeds, done, len(runs))
