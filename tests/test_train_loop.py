@@ -177,3 +177,16 @@ def test_a_batch_size_that_does_not_divide_the_step_is_a_clear_error(small):
         NormvizError, match="batch size 3 must divide the 32 images of a training step; choose one of 1, 2, 4"
     ):
         train_run(small, BN, 3, 0, TINY)
+
+
+def test_one_blas_thread_sets_and_restores_the_thread_count():
+    from normviz.train import blas
+
+    funcs = blas._openblas()
+    if funcs is None:
+        pytest.skip("numpy is not linked to OpenBLAS here")
+    setter, getter = funcs
+    before = getter()
+    with blas.one_blas_thread():
+        assert getter() == 1
+    assert getter() == before
