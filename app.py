@@ -67,3 +67,4 @@ with tabs["Training"].container:
 
 sections.downloads(inp, res)
 session.write_url(session.current())
+page.freeze_long_lived()

@@ -8,7 +8,7 @@ import sys
 import time
 from pathlib import Path
 
-SUITES = ["kernel", "features", "app", "browser", "scaling", "train"]
+SUITES = ["kernel", "features", "app", "live", "browser", "scaling", "uploads", "train"]
 
 
 def machine() -> dict:

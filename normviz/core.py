@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .errors import NormvizError
+from .explain import WARNING, remarks_for
 from .kernel import Kernel, NonFinite
 from .spec import NormSpec, identify
 
@@ -217,14 +218,8 @@ def _per_channel(values, name: str, channels: int) -> np.ndarray | None:
 
 
 def _warnings(spec: NormSpec, shape) -> tuple[str, ...]:
-    out = []
-    if not spec.axes:
-        out.append("No axis is reduced: every value is its own group, so every output is β (0 without β).")
-    elif spec.group_size(shape) == 1:
-        out.append(
-            "Every group holds a single value (the reduced axes all have length 1): the output is β (0 without β)."
-        )
-    return tuple(out)
+    """The warnings of ``normviz.explain.remarks_for`` (the one place that words them)."""
+    return tuple(r.text for r in remarks_for(spec, shape) if r.severity == WARNING)
 
 
 def describe_nonfinite(x: np.ndarray) -> str | None:

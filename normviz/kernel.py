@@ -3,7 +3,9 @@
 The tensor is viewed as five axes (N, G, Cg, H, W): channels split into G groups of Cg channels when
 C is reduced, or G = C groups of one channel when C is kept. A statistic reduces some of N, Cg, H, W.
 
-Accuracy: in each block the kernel takes a rough mean K per group, forms exact shifted deviations
+Accuracy: in each block the kernel takes a rough mean K per group (over long contiguous runs, the
+mean of an evenly spaced sample; a block whose K lands more than σ/4 from a group's mean is redone
+with the mean as K, so the shift costs at most 1/16 of σ² in cancellation), forms exact shifted deviations
 x − K, and sums them and their squares in the data's precision over runs of at most ``CHUNK``
 contiguous values (BLAS dot products); every sum above that — across runs, rows and blocks — is
 float64, blocks are merged with Chan's formula, and the mean is K plus the mean deviation. So there
@@ -11,7 +13,8 @@ is no E[x²] − E[x]² cancellation and a 1e4 offset costs nothing. The output 
 deviations, y = (x − K)·s + (β − (μ − K)·s), which keeps the low bits of μ that float32 cannot hold.
 
 Speed: a group of up to ``FUSED_GROUP_LIMIT`` values is read from memory once — statistics and output
-are computed while its block is in cache — and blocks run on a thread pool (numpy releases the GIL).
+are computed while its block is in cache, the deviations written straight into the output and scaled
+there — and blocks run on a thread pool (numpy releases the GIL).
 """
 
 from __future__ import annotations
@@ -30,6 +33,9 @@ BLOCK_ELEMENTS = 1 << 19
 FUSED_GROUP_LIMIT = 1 << 22
 #: Longest run summed in the data's precision before the sum moves to float64.
 CHUNK = 512
+#: Rows of at least SAMPLE_FROM values take their rough mean from about ROUGH_SAMPLE evenly spaced
+#: values instead of a pass over all of them.
+ROUGH_SAMPLE, SAMPLE_FROM = 256, 4096
 _STAT_AXES = (0, 2, 3, 4)  # N, Cg, H, W in the (N, G, Cg, H, W) view
 
 
@@ -127,16 +133,25 @@ class Kernel:
         red = tuple(ax for ax in self.reduced if ax < r0) + (r0,)
         return rows, red, True, keep5
 
-    def _stats(self, a, red, rows):
+    def _stats(self, a, red, rows, out=None):
         """(K, dev, mean, M2) of ``a`` over ``red`` (keepdims): K a rough mean in the working
-        precision, dev = a − K, mean and M2 = Σ(x − mean)² in float64."""
+        precision, dev = a − K (written into ``out`` if given), mean and M2 = Σ(x − mean)² in float64."""
         n = math.prod(a.shape[ax] for ax in red)
-        if rows:
-            rough = _reduce64(_row_sums(a, False), red[:-1])
-        else:
-            rough = _reduce64(a, red)
-        shift = (rough * (1.0 / n)).astype(self.work)
-        dev = np.subtract(a, shift, out=self._scratch(a.shape))
+        if rows and a.shape[-1] >= SAMPLE_FROM:
+            sample = a[..., :: a.shape[-1] // ROUGH_SAMPLE]
+            rough = _reduce64(_reduce64(sample, (sample.ndim - 1,)), red[:-1])
+            shift = (rough * (1.0 / (sample.shape[-1] * (n // a.shape[-1])))).astype(self.work)
+            shift, dev, mean, m2 = self._shifted(a, red, rows, shift, n, out)
+            # K from a sample can land far from the mean: then redo the block with the mean as K
+            far = (mean - shift) ** 2 * 16 > m2 / n
+            if not np.any(far):
+                return shift, dev, mean, m2
+            return self._shifted(a, red, rows, mean.astype(self.work), n, out)
+        rough = _reduce64(_row_sums(a, False), red[:-1]) if rows else _reduce64(a, red)
+        return self._shifted(a, red, rows, (rough * (1.0 / n)).astype(self.work), n, out)
+
+    def _shifted(self, a, red, rows, shift, n, out):
+        dev = np.subtract(a, shift, out=self._scratch(a.shape) if out is None else out)
         s1 = _reduce64(_row_sums(dev, False), red[:-1]) if rows else _reduce64(dev, red)
         s2 = _reduce64(_row_sums(dev, True), red[:-1]) if rows else _reduce64(np.multiply(dev, dev), red)
         mean = shift + s1 * (1.0 / n)
@@ -145,7 +160,9 @@ class Kernel:
 
     def _fused(self, sl, y5, mean5, m2_5):
         a, red, rows, keep5 = self._arrange(sl)
-        shift, dev, mean, m2 = self._stats(a, red, rows)
+        # in float32 the deviations go straight into the output, which _emit then scales in place
+        out = y5[sl].reshape(a.shape) if self.work == np.float32 and self.center else None
+        shift, dev, mean, m2 = self._stats(a, red, rows, out)
         _check_finite(mean, m2)
         self._pin_constant(mean, m2, a, red)
         index = self._stat_index(sl)

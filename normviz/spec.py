@@ -60,8 +60,30 @@ def divisors(n: int) -> list[int]:
 
 
 def default_groups(channels: int, preferred: int = 32) -> int:
-    """GroupNorm's default G: ``preferred`` if it divides C, else the largest divisor of C below it."""
-    return max(d for d in divisors(channels) if d <= preferred)
+    """GroupNorm's G for C = ``channels``: the one rule used by the presets, the page and Compare.
+
+    The paper's G = ``preferred`` (32) when it divides C, else the largest divisor of C below it —
+    as long as that leaves groups of at least two channels. Where it would not (C ≤ 32, e.g. C = 6
+    would give G = 6, every channel alone: InstanceNorm), G is the largest divisor of C up to C/2,
+    so a learner who picks GroupNorm sees real groups, between LayerNorm (G = 1) and InstanceNorm
+    (G = C). Only a C with no such divisor (1 or a prime) gets G = C.
+
+    >>> [default_groups(c) for c in (64, 96, 48, 32, 6, 3)]
+    [32, 32, 24, 16, 3, 3]
+    """
+    paper = max(d for d in divisors(channels) if d <= preferred)
+    if paper < channels:
+        return paper
+    proper = [d for d in divisors(channels) if 1 < d <= channels // 2]
+    return max(proper) if proper else paper
+
+
+def fit_groups(wanted: int | str, channels: int) -> int:
+    """G for C = ``channels`` from the G asked for: an int (the largest divisor of C up to it) or
+    ``"auto"`` (the preset's, ``default_groups``)."""
+    if wanted == "auto":
+        return default_groups(channels)
+    return max(d for d in divisors(channels) if d <= max(1, int(wanted)))
 
 
 @dataclass(frozen=True)
@@ -150,7 +172,7 @@ class Preset:
     summary: str = ""
 
     def groups_for(self, channels: int) -> int:
-        """G for a tensor with ``channels`` channels (GroupNorm: 32 or the largest divisor below)."""
+        """G for a tensor with ``channels`` channels (GroupNorm: ``default_groups``, else 1)."""
         return default_groups(channels) if self.grouped else 1
 
     def spec(self, channels: int, eps: float = 1e-5) -> NormSpec:
@@ -213,12 +235,12 @@ class Identity:
     """What a spec is called on a given shape.
 
     name: the layer's name ("BatchNorm", "GroupNorm", "Custom"…); label: a readable one-liner
-    ("GroupNorm (G = 8)"); notes: equivalences that hold for this shape.
+    ("GroupNorm (G = 8)"). What holds for a given shape (N = 1, one-value groups) is said by
+    ``normviz.explain.remarks_for``.
     """
 
     name: str
     label: str
-    notes: tuple[str, ...] = ()
 
     @property
     def is_custom(self) -> bool:
@@ -226,29 +248,21 @@ class Identity:
 
 
 def identify(spec: NormSpec, shape: tuple[int, int, int, int] | None = None) -> Identity:
-    """Name a spec, with equivalences that follow from ``shape`` (N, C, H, W) when given.
+    """Name a spec; ``shape`` (N, C, H, W), when given, tells GroupNorm with G = C (InstanceNorm).
 
     >>> identify(NormSpec.make("CHW", groups=3), (2, 3, 4, 4)).label
     'InstanceNorm (GroupNorm with G = C = 3)'
     """
     axes, g = spec.axes, spec.groups
     channels = shape[1] if shape else None
-    notes: list[str] = []
     if not axes:
-        return Identity(
-            "None",
-            "no reduction",
-            ("Every value is its own group: each output is β (0 without β), since x − μ = 0.",),
-        )
+        return Identity("None", "no reduction")
     if axes == "NHW":
         name, label = "BatchNorm", "BatchNorm"
     elif axes == "HW":
         name, label = "InstanceNorm", "InstanceNorm"
     elif axes == "CHW" and g == 1:
         name, label = "LayerNorm", "LayerNorm"
-        notes.append(
-            "GroupNorm with G = 1 has these statistics too (its γ, β are per channel, LayerNorm's per element)."
-        )
     elif axes == "CHW" and g == channels:
         name, label = "InstanceNorm", f"InstanceNorm (GroupNorm with G = C = {g})"
     elif axes == "CHW":
@@ -263,20 +277,4 @@ def identify(spec: NormSpec, shape: tuple[int, int, int, int] | None = None) -> 
             name, label = "RMSNorm", "RMSNorm"
         else:
             name, label = "Custom", f"{label} without centering (RMS-style)"
-    if shape is not None:
-        notes.extend(_shape_notes(spec, shape))
-    return Identity(name, label, tuple(notes))
-
-
-def _shape_notes(spec: NormSpec, shape: tuple[int, int, int, int]) -> list[str]:
-    """Equivalences that hold because some reduced dimension has size 1."""
-    n, c, h, w = shape
-    notes = []
-    if "N" in spec.axes and n == 1:
-        if spec.axes == "NHW":
-            notes.append("With N = 1, BatchNorm's statistics equal InstanceNorm's (one image per channel).")
-        else:
-            notes.append("With N = 1, reducing over N changes nothing.")
-    if spec.group_size(shape) == 1:
-        notes.append("Every group holds one value, so x − μ = 0 and the output is β (0 without β).")
-    return notes
+    return Identity(name, label)

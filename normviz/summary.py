@@ -1,4 +1,4 @@
-"""The plain-words summary of a normalization on a shape, and the warnings that apply to it."""
+"""The plain-words summary of a normalization on a shape (its remarks come from ``normviz.explain``)."""
 
 from __future__ import annotations
 
@@ -76,29 +76,3 @@ def summary_sentence(res: NormResult) -> str:
         tail = f"this is {ident.label}" + (f" (PyTorch `{torch}`)" if torch else "")
     centering = "" if spec.center else " without centering"
     return f"Reducing over {over}{centering}: {count}, {each} — {tail}."
-
-
-#: How an equivalence that is a side remark, not a caution, begins.
-ASIDE_START = "GroupNorm with G = 1 has these statistics too"
-
-
-def asides_for(res: NormResult) -> list[str]:
-    """Side remarks on the setting that are no cause for caution (LayerNorm is GroupNorm with G = 1)."""
-    return [note for note in identify(res.spec, res.shape).notes if note.startswith(ASIDE_START)]
-
-
-def warnings_for(res: NormResult) -> list[str]:
-    """Every caution that applies: one-value groups, N = 1, the empty axis set, equivalences."""
-    out = list(res.warnings)
-    one_value = res.count == 1  # res.warnings already says so
-    out.extend(
-        note
-        for note in identify(res.spec, res.shape).notes
-        if not (one_value and "x − μ = 0" in note) and not note.startswith(ASIDE_START)
-    )
-    if "N" in res.spec.axes and res.shape[0] > 1 and res.shape[0] < 4 and res.spec.axes == "NHW":
-        out.append(
-            f"Only {res.shape[0]} samples share each channel's statistics: with small batches BatchNorm's "
-            "statistics are noisy (the GN paper's Figure 1)."
-        )
-    return out

@@ -8,6 +8,26 @@ from collections import defaultdict
 
 import numpy as np
 
+F32_EPS = float(np.finfo(np.float32).eps)
+U32 = F32_EPS / 2  # unit roundoff of float32
+
+
+def output_bound(y_ref: np.ndarray, gamma=None, beta=None, y_plain=None) -> np.ndarray:
+    """Largest float32 error of normalize's y = (x − K)·s + (β − (μ − K)·s), elementwise (see
+    normviz.kernel), for the exact output ``y_ref`` (shape (N, C, H, W)).
+
+    x − K is exact; s = γ/√(σ² + ε), the two products and the sum are each rounded once (≤ 4u·|y|
+    with |(μ − K)·s| ≤ |γ|·(|ŷ| + 1) for K a value of the group); the statistics' own errors (mean
+    ≤ 4·eps·σ, variance ≤ 8·eps relative) move ŷ = (x − μ)/√(σ² + ε) by at most 8u and 8u·|ŷ|.
+    In all ≤ 16u·(1 + |ŷ|)·|γ| + 4u·|β| + 4u·|y|; without γ, β (``y_plain`` = ŷ = y): 16u·(1 + |y|).
+    """
+    if gamma is None and beta is None:
+        return 16 * U32 * (1 + np.abs(y_ref))
+    per_channel = lambda v: np.abs(np.asarray(v, np.float64)).reshape(1, -1, 1, 1)  # noqa: E731
+    g = per_channel(gamma) if gamma is not None else 1.0
+    b = per_channel(beta) if beta is not None else 0.0
+    return 16 * U32 * (1 + np.abs(y_plain)) * g + 4 * U32 * (b + np.abs(y_ref))
+
 
 def group_key(cell, axes, channels, groups):
     """The group of ``cell`` = (n, c, h, w): reduced axes forget their index; C keeps c // (C/G)."""

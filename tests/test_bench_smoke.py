@@ -30,8 +30,30 @@ def test_benchmark_smoke_run_produces_rows_for_every_suite(tmp_path):
     assert run.returncode == 0, run.stderr[-4000:]
     report = json.loads(out.read_text())
     groups = {row["group"] for row in report["rows"]}
-    assert {"kernel", "features", "rerun", "payload", "browser", "scaling", "train"} <= groups
-    assert set(SUITES) == {"kernel", "features", "app", "browser", "scaling", "train"}
+    assert {"kernel", "features", "rerun", "payload", "live", "browser", "scaling", "uploads", "train"} <= groups
+    assert set(SUITES) == {"kernel", "features", "app", "live", "browser", "scaling", "uploads", "train"}
     timed = [row for row in report["rows"] if "ours_ms" in row]
     assert timed and all(row["ours_ms"] > 0 for row in timed)
     assert report["machine"]["cores"] >= 1
+
+
+def test_websocket_client_finds_widgets_and_reruns_the_script():
+    """The client finds the empty app's one checkbox; setting it reruns the script on the server."""
+    import asyncio
+
+    from bench import wsclient
+    from bench.live import served
+
+    async def visit(url):
+        async with await wsclient.Session.open(url) as tab:
+            runs = [await wsclient.toggle_checkbox(tab, i) for i in range(2)]
+            return tab.first_run, dict(tab.widgets), runs
+
+    with served("bench/empty_app.py") as (url, pid):
+        first, widgets, runs = asyncio.run(visit(url))
+        stats = wsclient.load(url, sessions=2, interactions=2, plan=wsclient.toggle_checkbox, pids=[pid])
+    assert not first.errors and first.messages > 0
+    assert [w.kind for w in widgets.values()] == ["checkbox"]
+    assert all(not run.errors and run.messages > 0 and run.seconds > 0 for run in runs)
+    assert stats.interactions == 4 and not stats.errors and len(stats.latencies) == 4
+    assert stats.cpu > 0 and stats.peak_rss > 10 * 2**20

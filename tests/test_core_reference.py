@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import normviz
-from tests.reference import group_key, loop_normalize
+from tests.reference import group_key, loop_normalize, output_bound
 
 F32_EPS = float(np.finfo(np.float32).eps)
 ALL_AXES = ["".join(s) for k in range(5) for s in itertools.combinations("NCHW", k)]
@@ -28,13 +28,13 @@ def _grid_values(res, stats, shape, groups):
 @pytest.mark.parametrize("axes", ALL_AXES)
 @pytest.mark.parametrize("shape", [(2, 6, 3, 5), (1, 4, 1, 1), (3, 1, 4, 2), (1, 1, 1, 7)])
 def test_every_axis_subset_matches_the_loop_reference(axes, shape):
-    rng = np.random.default_rng(abs(hash((axes, shape))) % 2**32)
+    rng = np.random.default_rng([ALL_AXES.index(axes), *shape])  # the same data in every process
     x = (rng.normal(size=shape) * 2.5 + 0.7).astype(np.float32)
     group_choices = normviz.divisors(shape[1]) if "C" in axes else [1]
     for groups in group_choices:
         res = normviz.normalize(x, axes, groups=groups)
         y_ref, stats = loop_normalize(x, axes, groups)
-        np.testing.assert_allclose(res.y, y_ref, rtol=0, atol=2e-6)
+        assert (np.abs(res.y - y_ref) <= output_bound(y_ref)).all()
         mean, var = _grid_values(res, stats, shape, groups)
         # statistics are exact to float32 precision relative to the spread (see normviz.kernel)
         spread = np.sqrt(var) + 1e-30

@@ -2,11 +2,12 @@
 
 import re
 
+import numpy as np
 import pytest
 
 import normviz
 from normviz import NormSpec
-from normviz.explain import Note, notes_for
+from normviz.explain import ASIDE, SMALL_BATCH, WARNING, Note, Remark, notes_for, remarks_for
 
 SHAPE = (16, 6, 8, 8)
 
@@ -105,3 +106,40 @@ def test_notes_name_their_sources(key, source):
 
 def test_a_custom_selection_without_a_story_gets_no_notes():
     assert notes_for(NormSpec.make("W"), SHAPE) == []
+
+
+X = np.random.default_rng(7).normal(size=(2, 3, 4, 5)).astype(np.float32) * 3
+
+
+@pytest.mark.parametrize("center", [True, False])
+@pytest.mark.parametrize("axes, shape", [("", (2, 3, 4, 5)), ("HW", (2, 3, 1, 1)), ("NHW", (1, 3, 1, 1))])
+def test_one_value_groups_say_what_the_output_really_is(axes, shape, center):
+    """The warning's claim about the output holds, with centering and without."""
+    x = X[: shape[0], :, : shape[2], : shape[3]]
+    res = normviz.normalize(x, axes, center=center, eps=1e-5)
+    warning = next(r.text for r in remarks_for(res.spec, res.shape) if r.kind in ("no_axis", "one_value"))
+    assert list(res.warnings)[0] == warning
+    if center:
+        assert "every output is β" in warning
+        np.testing.assert_array_equal(res.y, 0)
+    else:
+        assert "β" not in warning.split("(")[0] and "x / √(x² + ε)" in warning
+        x64 = x.astype(np.float64)
+        np.testing.assert_allclose(res.y, x64 / np.sqrt(x64 * x64 + 1e-5), rtol=4 * np.finfo(np.float32).eps)
+        assert (np.abs(res.y[np.abs(x) > 1e-2]) > 0.9).all()
+
+
+def test_remarks_are_data_with_a_severity_and_come_from_one_place():
+    shape = (1, 3, 8, 8)
+    ln = remarks_for(NormSpec.make("CHW"), shape)
+    assert [(r.kind, r.severity) for r in ln] == [("layernorm_is_gn1", ASIDE)]
+    assert [(r.kind, r.severity) for r in remarks_for(NormSpec.make("NCHW"), shape)] == [("n_of_one", ASIDE)]
+    bn = remarks_for(NormSpec.make("NHW"), shape)
+    assert [(r.kind, r.severity) for r in bn] == [("bn_one_sample", WARNING)]
+    assert all(isinstance(r, Remark) and r.text for r in ln + bn)
+
+
+def test_small_batch_has_one_threshold():
+    inside = (SMALL_BATCH, 3, 4, 4)
+    outside = (SMALL_BATCH + 1, 3, 4, 4)
+    assert "small_batch" in _keys("NHW", shape=inside) and "small_batch" not in _keys("NHW", shape=outside)

@@ -139,3 +139,75 @@ def test_gallery_tiles_of_long_thin_tensors_are_visible(shape):
     for tile in (t for row in gal.rows for t in row):
         h, w = tile.image.shape[:2]
         assert min(h, w) >= gallery.MIN_TILE_SIDE and max(h, w) <= 2 * gallery.TILE_SIDE, (shape, tile.image.shape)
+
+
+def test_gallery_tiles_are_read_only_jpeg_with_text_alternatives():
+    """Tiles are shared between visitors, so read-only; each carries its JPEG and says what it shows."""
+    from PIL import Image
+
+    res = normviz.normalize(IMAGES, "HW")
+    labels = ("astronaut", "camera", "chelsea", "coffee")
+    gal = gallery.build_gallery(
+        IMAGES, res.y, samples=range(4), channels=range(3), is_image=True, labels=labels, layer="InstanceNorm"
+    )
+    tile = next(t for t in gal.rows[3] if t.kind == "output" and t.channel == 2)
+    assert tile.alt == "coffee, channel 2 (blue), after InstanceNorm"
+    assert (
+        next(t for t in gal.rows[0] if t.kind == "input" and t.channel == 0).alt
+        == "astronaut, channel 0 (red), input in grey"
+    )
+    assert not tile.image.flags.writeable
+    # the very bytes st.image makes of the array itself (so the page looks as it did)
+    from streamlit.elements.lib.image_utils import _np_array_to_bytes
+
+    assert tile.jpeg == _np_array_to_bytes(tile.image, "auto")
+    assert Image.open(io.BytesIO(tile.jpeg)).size == tile.image.shape[1::-1]
+    box = res.group_box(res.group_of(1, 0, 0, 0))
+    marked = gallery.build_gallery(IMAGES, res.y, samples=[1], channels=[0], box=box, is_image=True)
+    assert [t.alt.endswith(", outlined: holds the selected group") for t in marked.rows[0]] == [
+        False,
+        False,
+        True,
+        True,
+    ]
+
+
+def test_result_store_keeps_recent_results_within_its_byte_budget():
+    from normviz.ui.compute import ResultStore
+
+    computed = []
+
+    def make(key, size):
+        def compute():
+            computed.append(key)
+            return np.zeros(size, np.uint8)
+
+        return compute
+
+    store = ResultStore(max_bytes=100, ttl=60, size=lambda a: a.nbytes)
+    first = store.get("a", make("a", 40))
+    assert store.get("a", make("a", 40)) is first and computed == ["a"], "a stored value is not recomputed"
+    store.get("b", make("b", 40))
+    store.get("a", make("a", 40))  # a is now the most recently used
+    store.get("c", make("c", 40))  # 120 bytes > 100: the least recently used (b) goes
+    assert len(store) == 2 and store.nbytes == 80
+    store.get("b", make("b", 40))
+    assert computed == ["a", "b", "c", "b"]
+    huge = store.get("d", make("d", 500))
+    assert huge.nbytes == 500 and len(store) == 1, "a value larger than the budget is kept alone"
+    expiring = ResultStore(max_bytes=100, ttl=0, size=lambda a: a.nbytes)
+    expiring.get("a", make("a", 1))
+    expiring.get("a", make("a", 1))
+    assert computed[-2:] == ["a", "a"], "an expired value is computed again"
+
+
+@pytest.mark.parametrize("shape", [(181, 181, 3), (400, 300, 3), (7, 1000, 3), (1, 1000, 3), (181, 181)])
+@pytest.mark.parametrize("scale", [128 / 181, 0.3, 0.05])
+def test_averaging_down_gives_the_rounded_block_means(shape, scale):
+    """Tiles are block means rounded to the nearest level; a side shorter than the block is one pixel."""
+    img = np.random.default_rng(11).integers(0, 256, size=shape).astype(np.uint8)
+    f = int(np.ceil(1 / scale))
+    fh, fw = min(f, shape[0]), min(f, shape[1])
+    h, w = shape[0] // fh * fh, shape[1] // fw * fw
+    means = img[:h, :w].astype(np.float64).reshape(h // fh, fh, w // fw, fw, *shape[2:]).mean(axis=(1, 3))
+    assert np.array_equal(gallery.resample(img, scale), np.rint(means).astype(np.uint8))

@@ -271,3 +271,42 @@ def test_bad_header_inside_an_npz_names_the_member():
         archive.writestr("layer.npy", b"\x93NUMPY\x01\x00\x10\x00{'descr': 'nope'}")
     message = error_for(buffer.getvalue(), "odd.npz")
     assert message.startswith("odd.npz[layer] has an unreadable .npy header")
+
+
+def npy_version(array: np.ndarray, version: tuple[int, int]) -> bytes:
+    buffer = io.BytesIO()
+    np.lib.format.write_array(buffer, array, version=version)
+    return buffer.getvalue()
+
+
+def test_zero_field_records_are_refused_in_the_listing_and_the_loading():
+    data = npy(np.zeros((2, 3), dtype=np.dtype([])))
+    (info,) = list_arrays("empty_records.npy", data)
+    assert info.dtype == "structured"
+    assert info.problem.startswith("empty_records.npy holds records with no fields (dtype [])")
+    assert error_for(data, "empty_records.npy") == info.problem
+    archive = npz(empty=np.zeros((2, 3), dtype=np.dtype([])), good=np.ones((2, 3), np.float32))
+    assert [i.problem is None for i in list_arrays("both.npz", archive)] == [False, True]
+    assert load_array("both.npz", archive).x.shape == (2, 3, 1, 1)
+
+
+def test_a_plain_version_3_file_loads_as_numpy_loads_it():
+    rng = np.random.default_rng(48)
+    a = rng.normal(size=(2, 3, 4, 5)).astype(np.float32)
+    data = npy_version(a, (3, 0))
+    assert data[6:8] == b"\x03\x00" and np.array_equal(np.load(io.BytesIO(data)), a)
+    (info,) = list_arrays("v3.npy", data)
+    assert info.problem is None and info.shape == a.shape
+    assert np.array_equal(load_array("v3.npy", data, layout="NCHW").x, a)
+
+
+@pytest.mark.parametrize("version", [(1, 5), (9, 9), (0, 0), (2, 1)])
+def test_an_unknown_npy_version_is_named_as_it_is(version):
+    data = bytearray(npy_version(np.zeros((2, 3), np.float32), (2, 0)))
+    data[6:8] = bytes(version)
+    for call in (lambda: list_arrays("odd.npy", bytes(data)), lambda: load_array("odd.npy", bytes(data))):
+        with pytest.raises(NormvizError) as caught:
+            call()
+        message = str(caught.value)
+        assert f"version {version[0]}.{version[1]}," in message and "Unicode" not in message
+        assert "save it again with np.save" in message

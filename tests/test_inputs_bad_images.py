@@ -58,7 +58,7 @@ def test_truncated_file(fmt, name):
     rng = np.random.default_rng(21)
     data = encode(noise_image(rng), fmt)
     message = error_for(name, data[: len(data) // 2])
-    assert message.startswith(f"{name} is damaged or truncated (Pillow says:")
+    assert message.startswith(f"{name} is a damaged or truncated {fmt} file (Pillow says:")
     assert "upload another file" in message
 
 
@@ -194,3 +194,136 @@ def test_a_colour_file_that_fails_to_decode_leaves_a_grey_batch():
     colour = encode(noise_image(rng, 64, 64), "PNG")
     batch = load_images([("grey.png", grey), ("colour.png", colour[: len(colour) // 2])], size=(8, 8))
     assert batch.x.shape == (1, 1, 8, 8) and batch.channel_names == ("grey",)
+
+
+def palette_image(rng, height=32, width=48) -> Image.Image:
+    return noise_image(rng, height, width).quantize(64)
+
+
+def damaged_palette_files(rng) -> dict[str, bytes]:
+    """A GIF cut off mid-upload, and BMP/TIFF files whose palette or pixel data is cut or broken."""
+    image = palette_image(rng)
+    gif, bmp, tif = encode(image, "GIF"), encode(image, "BMP"), encode(image, "TIFF")
+    return {
+        "cut.gif": gif[: len(gif) // 2],
+        "cut_late.gif": gif[:-30],
+        "cut.bmp": bmp[:100],
+        "cut.tif": tif[: len(tif) - 100],
+        "palette_cut.tif": tif[: len(tif) - 700],
+    }
+
+
+def test_damaged_palette_files_are_skipped_and_the_good_files_kept():
+    rng = np.random.default_rng(26)
+    good = [(f"good{i}.png", encode(noise_image(rng, 8, 8), "PNG")) for i in range(2)]
+    for name, data in damaged_palette_files(rng).items():
+        batch = load_images([good[0], (name, data), good[1]], size=(8, 8))
+        assert batch.labels == ("good0.png", "good1.png"), name
+        (skipped,) = [n for n in batch.notices if n.startswith("Skipped: ")]
+        fmt = {"gif": "GIF", "bmp": "BMP", "tif": "TIFF"}[name.rsplit(".", 1)[1]]
+        assert skipped.startswith(f"Skipped: {name} is a damaged or truncated {fmt} file (Pillow says:"), skipped
+        message = error_for(name, data)
+        assert message.startswith(f"{name} is a damaged or truncated {fmt} file")
+
+
+@pytest.mark.parametrize(
+    "name, cut",
+    [("header.png", 30), ("header.gif", 8), ("header.tif", 12), ("header.jpg", 4), ("header.webp", 20)],
+)
+def test_a_real_file_damaged_in_its_header_is_called_damaged_not_unknown(name, cut):
+    rng = np.random.default_rng(27)
+    fmt = {"png": "PNG", "gif": "GIF", "tif": "TIFF", "jpg": "JPEG", "webp": "WEBP"}[name.rsplit(".", 1)[1]]
+    data = encode(noise_image(rng, 16, 16), fmt)[:cut]
+    message = error_for(name, data)
+    shown = {"WEBP": "WebP"}.get(fmt, fmt)
+    assert message.startswith(f"{name} is a damaged or truncated {shown} file (Pillow says:"), message
+    assert "upload PNG, JPEG" not in message
+
+
+def bmp_with(field_offset: int, value: int) -> bytes:
+    data = bytearray(encode(Image.new("RGB", (4, 4), (1, 2, 3)), "BMP"))
+    struct.pack_into("<I", data, field_offset, value)
+    return bytes(data)
+
+
+@pytest.mark.parametrize(
+    "data, says",
+    [
+        (bmp_with(30, 5), "Unsupported BMP compression (5)"),
+        (bmp_with(14, 77), "Unsupported BMP header type (77)"),
+    ],
+)
+def test_an_unsupported_variant_is_not_called_damaged(data, says):
+    message = error_for("odd.bmp", data)
+    assert message.startswith(f"odd.bmp is a BMP file in a variant that cannot be read here (Pillow says: {says})")
+    assert "damaged" not in message and "save it again as an ordinary BMP or as PNG" in message
+
+
+@pytest.mark.parametrize(
+    "fmt, described",
+    [
+        ("TGA", "a Targa file (TGA)"),
+        ("PPM", "a Pbmplus image file (PPM)"),
+        ("ICO", "a Windows Icon file (ICO)"),
+        ("JPEG2000", "a JPEG 2000 (ISO 15444) file (JPEG2000)"),
+        ("PCX", "a Paintbrush file (PCX)"),
+    ],
+)
+def test_formats_pillow_reads_but_normviz_does_not_accept_are_named(fmt, described):
+    data = encode(Image.new("RGB", (16, 16), (5, 6, 7)), fmt)
+    message = error_for("picture.png", data)
+    assert message == (
+        f"picture.png is {described}; Pillow can read it, but normviz accepts only PNG, JPEG, WebP, BMP, "
+        "GIF and TIFF — save it as PNG and upload it again."
+    )
+
+
+def test_a_psd_file_is_named_too():
+    # A minimal Photoshop file: header, empty colour-mode, resources and layer sections, raw RGB data.
+    header = b"8BPS" + struct.pack(">H6xHIIHH", 1, 3, 4, 4, 8, 3)
+    data = header + struct.pack(">III", 0, 0, 0) + struct.pack(">H", 0) + bytes(3 * 16)
+    assert Image.open(io.BytesIO(data)).format == "PSD"
+    assert "is an Adobe Photoshop file (PSD); Pillow can read it, but normviz accepts only" in error_for("p.png", data)
+
+
+def test_sixty_four_bad_files_give_a_short_summary():
+    rng = np.random.default_rng(28)
+    truncated = encode(noise_image(rng, 32, 32), "PNG")[:200]
+    files = [(f"cut{i:02d}.png", truncated) for i in range(40)]
+    files += [(f"notes{i:02d}.png", b"just some text, not a picture") for i in range(20)]
+    files += [(f"empty{i}.png", b"") for i in range(4)]
+    with pytest.raises(NormvizError) as caught:
+        load_images(files)
+    message = str(caught.value)
+    assert len(message) < 1000, len(message)
+    assert message.startswith("None of the 64 files could be used. cut00.png is a damaged or truncated PNG file")
+    assert (
+        "62 more files could not be used: 38 are damaged or truncated (cut02.png, cut03.png, cut04.png and 35 more)"
+        in message
+    )
+    assert "20 are not images (notes00.png, notes01.png, notes02.png and 17 more)" in message
+    assert "4 are empty (empty0.png, empty1.png, empty2.png and 1 more)." in message
+
+
+def test_many_bad_files_beside_good_ones_give_three_notices_at_most():
+    rng = np.random.default_rng(29)
+    files = [("good.png", encode(noise_image(rng, 8, 8), "PNG"))]
+    files += [(f"bad{i}.png", b"\x00\x01 not an image") for i in range(30)]
+    batch = load_images(files, size=(8, 8))
+    skipped = [n for n in batch.notices if n.startswith("Skipped: ")]
+    assert len(skipped) == 3 and sum(map(len, skipped)) < 700
+    assert skipped[2] == (
+        "Skipped: 28 more files could not be used: 28 are not images (bad2.png, bad3.png, bad4.png and 25 more)."
+    )
+
+
+def test_a_summary_speaks_of_one_file_of_a_kind_in_the_singular():
+    rng = np.random.default_rng(30)
+    targa = encode(Image.new("RGB", (16, 16), (5, 6, 7)), "TGA")
+    files = [("good.png", encode(noise_image(rng, 8, 8), "PNG"))]
+    files += [(f"text{i}.png", b"a note, not a picture") for i in range(3)] + [("targa.png", targa)]
+    skipped = [n for n in load_images(files, size=(8, 8)).notices if n.startswith("Skipped: ")]
+    assert skipped[-1] == (
+        "Skipped: 2 more files could not be used: 1 is not an image (text2.png); "
+        "1 is an image in a format not accepted here (targa.png)."
+    )

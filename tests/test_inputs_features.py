@@ -24,11 +24,46 @@ torch = pytest.importorskip("torch", reason="torch is the reference for the conv
 functional = torch.nn.functional
 
 
+#: Unit roundoff of float32 (round to nearest).
+U32 = 2.0**-24
+
+
 def reference(x: np.ndarray, weights: np.ndarray, relu: bool = False) -> np.ndarray:
+    """torch's convolution of the same float32 values, computed in float64 (its own error ~1e-16)."""
     with torch.no_grad():
-        x, weights = torch.from_numpy(np.array(x)), torch.from_numpy(np.array(weights))
-        out = functional.conv2d(x, weights, padding=weights.shape[-1] // 2)
+        x64 = torch.from_numpy(np.asarray(x, np.float32).astype(np.float64))
+        w64 = torch.from_numpy(np.asarray(weights, np.float32).astype(np.float64))
+        out = functional.conv2d(x64, w64, padding=weights.shape[-1] // 2)
         return (functional.relu(out) if relu else out).numpy()
+
+
+def rounding_bound(x: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Largest error of a float32 convolution output, elementwise, whatever the summation order.
+
+    Each output sums m = C·k·k float32 products; computed in any order with unit roundoff u the error
+    is at most γ_m · Σ|w·x| with γ_m = m·u / (1 − m·u) (Higham, *Accuracy and Stability of Numerical
+    Algorithms*, §3.1). Σ|w·x| is the convolution of |x| with |w|, taken here in float64.
+    """
+    m = int(np.prod(weights.shape[1:]))
+    gamma = m * U32 / (1 - m * U32)
+    return gamma * reference(np.abs(x), np.abs(weights))
+
+
+def exact_tolerance(x: np.ndarray, weights: np.ndarray) -> float:
+    """How far a float32 convolution output may be from a value worked out exactly by hand: the
+    summation bound, plus one rounding each of the inputs and the filter weights to float32."""
+    m = int(np.prod(weights.shape[1:]))
+    return float((m * U32 / (1 - m * U32) + 2 * U32) * reference(np.abs(x), np.abs(weights)).max())
+
+
+def assert_conv_close(ours: np.ndarray, x: np.ndarray, weights: np.ndarray, relu: bool = False) -> None:
+    """ours (float32) is within the float32 rounding bound of the exact convolution (ReLU only shrinks
+    differences: |relu(a) − relu(b)| ≤ |a − b|)."""
+    exact = reference(x, weights, relu)
+    error = np.abs(ours.astype(np.float64) - exact)
+    bound = rounding_bound(x, weights)
+    worst = np.unravel_index(np.argmax(error - bound), error.shape)
+    assert (error <= bound).all(), f"error {error[worst]:.3g} over the bound {bound[worst]:.3g} at {worst}"
 
 
 def image_input(x: np.ndarray) -> TensorInput:
@@ -54,7 +89,7 @@ def test_conv2d_same_matches_torch(shape, count, size, relu):
     weights = rng.normal(size=(count, shape[1], size, size)).astype(np.float32)
     ours = conv2d_same(x, weights, relu=relu)
     assert ours.shape == (shape[0], count, *shape[2:]) and ours.dtype == np.float32
-    np.testing.assert_allclose(ours, reference(x, weights, relu), rtol=1e-5, atol=1e-5)
+    assert_conv_close(ours, x, weights, relu)
 
 
 def test_conv2d_same_in_many_bands_matches_torch(monkeypatch):
@@ -62,7 +97,7 @@ def test_conv2d_same_in_many_bands_matches_torch(monkeypatch):
     rng = np.random.default_rng(31)
     x = rng.normal(size=(2, 3, 23, 19)).astype(np.float32)
     weights = rng.normal(size=(6, 3, 5, 5)).astype(np.float32)
-    np.testing.assert_allclose(conv2d_same(x, weights), reference(x, weights), rtol=1e-5, atol=1e-5)
+    assert_conv_close(conv2d_same(x, weights), x, weights)
 
 
 @settings(deadline=None, max_examples=40)
@@ -79,7 +114,7 @@ def test_conv2d_same_matches_torch_on_any_small_shape(n, c, h, w, count, size, s
     rng = np.random.default_rng(seed)
     x = rng.normal(size=(n, c, h, w)).astype(np.float32)
     weights = rng.normal(size=(count, c, size, size)).astype(np.float32)
-    np.testing.assert_allclose(conv2d_same(x, weights), reference(x, weights), rtol=1e-5, atol=1e-5)
+    assert_conv_close(conv2d_same(x, weights), x, weights)
 
 
 @pytest.mark.parametrize("size", [3, 5])
@@ -89,7 +124,7 @@ def test_named_bank_on_samples_matches_torch(size):
     weights = named_filters(NAMED_FILTERS, 3, size)
     assert maps.x.shape == (images.shape[0], len(NAMED_FILTERS), 48, 40)
     assert maps.channel_names == NAMED_FILTERS and maps.labels == images.labels
-    np.testing.assert_allclose(maps.x, reference(images.x, weights, relu=True), rtol=1e-5, atol=1e-5)
+    assert_conv_close(maps.x, images.x, weights, relu=True)
 
 
 def ramp_image(height: int, width: int, axis: int) -> np.ndarray:
@@ -99,20 +134,23 @@ def ramp_image(height: int, width: int, axis: int) -> np.ndarray:
 
 @pytest.mark.parametrize("size", [3, 5])
 def test_named_filters_do_what_their_names_say(size):
-    maps = feature_maps(image_input(ramp_image(16, 16, axis=1)), kernel_size=size)
+    x = ramp_image(16, 16, axis=1)
+    maps = feature_maps(image_input(x), kernel_size=size)
+    tol = exact_tolerance(x, named_filters(NAMED_FILTERS, 3, size))
     inner = maps.x[0, :, size:-size, size:-size]
     by_name = dict(zip(maps.channel_names, inner))
-    assert by_name["Sobel x"].min() > 0 and np.ptp(by_name["Sobel x"]) < 1e-5
+    assert by_name["Sobel x"].min() > 0 and np.ptp(by_name["Sobel x"]) <= 2 * tol
     for flat in ("Sobel y", "Laplacian", "Red-green", "Blue-yellow"):
-        np.testing.assert_allclose(by_name[flat], 0, atol=1e-5)
-    ramp = ramp_image(16, 16, axis=1)[0, 0, size:-size, size:-size]
+        np.testing.assert_allclose(by_name[flat], 0, rtol=0, atol=tol)
+    ramp = x[0, 0, size:-size, size:-size]
     for preserving in ("Blur", "Sharpen", "Luminance"):
-        np.testing.assert_allclose(by_name[preserving], ramp, atol=1e-5)
-    np.testing.assert_allclose(by_name["Diagonal"], by_name["Sobel x"] / 2, atol=1e-5)
+        np.testing.assert_allclose(by_name[preserving], ramp, rtol=0, atol=tol)
+    np.testing.assert_allclose(by_name["Diagonal"], by_name["Sobel x"] / 2, rtol=0, atol=2 * tol)
 
-    vertical = feature_maps(image_input(ramp_image(16, 16, axis=0)), filters=["Sobel x", "Sobel y"], kernel_size=size)
+    x = ramp_image(16, 16, axis=0)
+    vertical = feature_maps(image_input(x), filters=["Sobel x", "Sobel y"], kernel_size=size)
     inner = vertical.x[0, :, size:-size, size:-size]
-    np.testing.assert_allclose(inner[0], 0, atol=1e-5)
+    np.testing.assert_allclose(inner[0], 0, rtol=0, atol=exact_tolerance(x, named_filters(["Sobel x"], 3, size)))
     assert inner[1].min() > 0
 
 
@@ -120,10 +158,12 @@ def test_colour_opponent_filters_see_colour():
     rng = np.random.default_rng(32)
     x = rng.random((1, 3, 10, 10)).astype(np.float32)
     x[0, 0], x[0, 1], x[0, 2] = 0.9, 0.1, 0.1
-    maps = feature_maps(image_input(x), filters=["Red-green", "Blue-yellow", "Luminance"])
-    np.testing.assert_allclose(maps.x[0, 0, 4:6, 4:6], 0.8, atol=1e-5)
-    np.testing.assert_allclose(maps.x[0, 1, 4:6, 4:6], 0.1 - 0.5, atol=1e-5)
-    np.testing.assert_allclose(maps.x[0, 2, 4:6, 4:6], float(LUMA @ np.array([0.9, 0.1, 0.1])), atol=1e-5)
+    names = ["Red-green", "Blue-yellow", "Luminance"]
+    maps = feature_maps(image_input(x), filters=names)
+    tol = exact_tolerance(x, named_filters(names, 3, 3))
+    np.testing.assert_allclose(maps.x[0, 0, 4:6, 4:6], 0.8, rtol=0, atol=tol)
+    np.testing.assert_allclose(maps.x[0, 1, 4:6, 4:6], 0.1 - 0.5, rtol=0, atol=tol)
+    np.testing.assert_allclose(maps.x[0, 2, 4:6, 4:6], float(LUMA @ np.array([0.9, 0.1, 0.1])), rtol=0, atol=tol)
 
 
 def test_relu_keeps_the_positive_part():
@@ -149,7 +189,7 @@ def test_random_bank_feature_maps():
     rng = np.random.default_rng(34)
     images = image_input(rng.random((2, 3, 9, 11)).astype(np.float32))
     maps = feature_maps(images, filters=16, kernel_size=5, seed=2)
-    np.testing.assert_allclose(maps.x, reference(images.x, he_filters(16, 3, 5, seed=2)), rtol=1e-5, atol=1e-5)
+    assert_conv_close(maps.x, images.x, he_filters(16, 3, 5, seed=2))
     assert maps.channel_names == tuple(f"filter {i}" for i in range(16))
     assert maps.description == "16 feature maps per sample (random He-init filters, seed 2, 5×5) of 2 samples, 9×11"
     assert maps.notices == ("from the images",)

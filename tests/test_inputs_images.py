@@ -5,7 +5,7 @@ import re
 
 import numpy as np
 import pytest
-from PIL import Image, ImageOps
+from PIL import Image, ImageOps, PngImagePlugin
 
 from normviz.inputs import (
     PAD_VALUE,
@@ -324,3 +324,125 @@ def test_bundled_samples_are_small_credited_and_differ_in_brightness_and_colour(
     assert any(np.ptp(channel_means[i]) < 1e-6 for i in range(len(files)))
     assert batch.description.startswith(f"{len(files)} sample photos, 64×64, RGB")
     assert np.array_equal(batch.x, load_samples(size=(64, 64)).x)
+
+
+def png_chunks(data: bytes) -> list[tuple[bytes, bytes]]:
+    chunks, at = [], 8
+    while at < len(data):
+        length = int.from_bytes(data[at : at + 4], "big")
+        chunks.append((data[at + 4 : at + 8], data[at : at + 12 + length]))
+        at += 12 + length
+    return chunks
+
+
+def exif_after_image_data(data: bytes) -> bytes:
+    """The PNG with its eXIf chunk moved after the last IDAT (where Pillow finds it only on load)."""
+    chunks = png_chunks(data)
+    exif = [raw for tag, raw in chunks if tag == b"eXIf"]
+    rest = [raw for tag, raw in chunks if tag != b"eXIf"]
+    return data[:8] + b"".join(rest[:-1] + exif + rest[-1:])
+
+
+def oriented_file(kind: str, pixels: np.ndarray, orientation: int) -> bytes:
+    """``pixels`` stored as ``kind`` with an orientation tag (EXIF, or XMP for "PNG xmp")."""
+    image, exif = Image.fromarray(pixels), Image.Exif()
+    exif[0x0112] = orientation
+    if kind in ("PNG", "PNG late exif"):
+        data = encode(image, "PNG", exif=exif)
+        return exif_after_image_data(data) if kind == "PNG late exif" else data
+    if kind == "PNG xmp":
+        info = PngImagePlugin.PngInfo()
+        xmp = f'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:Description tiff:Orientation="{orientation}"/></x:xmpmeta>'
+        info.add_itxt("XML:com.adobe.xmp", xmp)
+        return encode(image, "PNG", pnginfo=info)
+    if kind == "TIFF deflate":
+        return encode(image, "TIFF", compression="tiff_deflate", tiffinfo={0x0112: orientation})
+    if kind == "TIFF":
+        return encode(image, "TIFF", tiffinfo={0x0112: orientation})
+    if kind == "WEBP":
+        return encode(image, "WEBP", lossless=True, exif=exif)
+    return encode(image, "JPEG", quality=95, exif=exif)
+
+
+@pytest.mark.parametrize("kind", ["PNG", "PNG late exif", "PNG xmp", "JPEG", "WEBP", "TIFF", "TIFF deflate"])
+@pytest.mark.parametrize("orientation", range(1, 9))
+def test_every_format_and_orientation_matches_exif_transpose(kind, orientation):
+    """Reference: Pillow's full decode and ImageOps.exif_transpose, resized as the loader does.
+    Padded at full size the batch holds that image exactly, and squashed to a quarter of it too
+    (the loader shrinks a strip at a time, by the same whole factors as Pillow's resize)."""
+    rng = np.random.default_rng(12)
+    pixels = np.repeat(np.repeat(noise_rgb(rng, 6, 10), 8, axis=0), 8, axis=1)  # 48 × 80, not square
+    data = oriented_file(kind, pixels, orientation)
+    shown = ImageOps.exif_transpose(Image.open(io.BytesIO(data))).convert("RGB")
+    if orientation in (5, 6, 7, 8):
+        assert shown.size == (48, 80)
+    batch = load_images([("turned", data)], size=(80, 80), fit="pad")
+    expected = np.full((3, 80, 80), PAD_VALUE, np.float32)
+    top, left = (80 - shown.height) // 2, (80 - shown.width) // 2
+    expected[:, top : top + shown.height, left : left + shown.width] = as_chw(np.asarray(shown))
+    np.testing.assert_array_equal(batch.x[0], expected)
+    if kind == "JPEG":
+        return  # a smaller batch lets a JPEG decode at a reduced scale, which the reference does not
+    quarter = (shown.height // 4, shown.width // 4)
+    batch = load_images([("turned", data)], size=quarter, fit="squash")
+    reference = shown.resize(quarter[::-1], Image.Resampling.BICUBIC, reducing_gap=3.0)
+    np.testing.assert_array_equal(batch.x[0], as_chw(np.asarray(reference)))
+
+
+def converted_whole(image: Image.Image) -> tuple[Image.Image, float, float]:
+    """What the loader did before it worked in strips: the whole image in L, RGB or F, with the
+    (offset, scale) that bring it to [0, 1] (P → RGB, alpha over white, 16-bit and float → F)."""
+    if image.mode in ("RGBA", "LA") or (image.mode == "P" and "transparency" in image.info):
+        rgba = image.convert("RGBA")
+        flat = Image.new("RGB", rgba.size, (255, 255, 255))
+        flat.paste(rgba.convert("RGB"), mask=rgba.getchannel("A"))
+        return (flat.convert("L") if image.mode == "LA" else flat), 0.0, 255.0
+    if image.mode in ("P", "CMYK"):
+        return image.convert("RGB"), 0.0, 255.0
+    if image.mode == "1":
+        return image.convert("L"), 0.0, 255.0
+    if image.mode.startswith("I;16"):
+        return image.convert("F"), 0.0, 65535.0
+    if image.mode == "F":
+        low, high = image.getextrema()
+        return image, low, high - low
+    return image, 0.0, 255.0
+
+
+@pytest.mark.parametrize("orientation", [1, 3, 6, 7])
+@pytest.mark.parametrize(
+    "mode, fmt",
+    [("RGBA", "PNG"), ("P", "PNG"), ("LA", "PNG"), ("I;16", "PNG"), ("F", "TIFF"), ("CMYK", "TIFF"), ("1", "TIFF")],
+)
+@pytest.mark.parametrize("size", [(300, 170), (150, 85), (40, 24), (7, 64)])
+def test_strip_by_strip_decoding_matches_a_whole_image_decode(mode, fmt, orientation, size):
+    """Reference: Pillow decodes, turns (exif_transpose) and converts the whole image, then
+    resizes it with reducing_gap=3 (``converted_whole``). The loader works a strip at a time, and
+    converting and shrinking by whole factors commute with cutting strips: the two are equal."""
+    rng = np.random.default_rng(13)
+    base = Image.fromarray(np.repeat(np.repeat(noise_rgb(rng, 30, 17), 10, axis=0), 10, axis=1))  # 300 × 170
+    if mode == "RGBA":
+        image = base.convert("RGBA")
+        image.putalpha(Image.fromarray(rng.integers(0, 256, (300, 170), dtype=np.uint8)))
+    elif mode == "P":
+        image = base.quantize(32)
+        image.info["transparency"] = 3
+    elif mode == "I;16":
+        image = Image.fromarray((np.asarray(base.convert("L"), np.uint16) * 257 + 3).astype(np.uint16))
+    elif mode == "F":
+        image = Image.fromarray(np.asarray(base.convert("L"), np.float32) / 100 - 0.5)
+    else:
+        image = base.convert(mode)
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    options = {"tiffinfo": {0x0112: orientation}} if fmt == "TIFF" else {"exif": exif}
+    if mode == "P":
+        options["transparency"] = 3
+    data = encode(image, fmt, **options)
+    with Image.open(io.BytesIO(data)) as opened:
+        whole, offset, scale = converted_whole(ImageOps.exif_transpose(opened))
+    reference = whole.resize(size[::-1], Image.Resampling.BICUBIC, reducing_gap=3.0)
+    expected = (np.asarray(reference, np.float32) - np.float32(offset)) / np.float32(scale)
+    expected = expected.transpose(2, 0, 1) if expected.ndim == 3 else expected[None]
+    batch = load_images([("image", data)], size=size, fit="squash", colour="rgb" if expected.shape[0] == 3 else "grey")
+    np.testing.assert_array_equal(batch.x[0], np.clip(expected, 0, 1))

@@ -32,8 +32,10 @@ def test_presets(name, axes, center, groups_for_64):
     assert normviz.identify(spec, (8, 64, 4, 4)).name == name
 
 
-@pytest.mark.parametrize("channels, expected", [(64, 32), (32, 32), (48, 24), (3, 3), (7, 7), (96, 32), (100, 25), (37, 1)])
-def test_groupnorm_default_is_32_or_the_largest_divisor_below(channels, expected):
+@pytest.mark.parametrize(
+    "channels, expected", [(64, 32), (32, 16), (48, 24), (6, 3), (3, 3), (7, 7), (96, 32), (100, 25), (37, 1)]
+)
+def test_groupnorm_default_is_32_or_the_largest_divisor_below_that_still_groups(channels, expected):
     assert normviz.default_groups(channels) == expected
     assert channels % expected == 0
 
@@ -70,13 +72,6 @@ def test_identify_names_the_spec(axes, groups, center, shape, name, label_part):
     assert label_part in ident.label
 
 
-def test_identify_notes_shape_equivalences():
-    bn_on_one_image = normviz.identify(NormSpec.make("NHW"), (1, 3, 8, 8))
-    assert any("equal InstanceNorm" in note for note in bn_on_one_image.notes)
-    ln = normviz.identify(NormSpec.make("CHW"), (2, 3, 8, 8))
-    assert any("GroupNorm with G = 1" in note for note in ln.notes)
-
-
 def test_stats_shape_per_preset():
     shape = (4, 6, 5, 7)
     assert NormSpec.make("NHW").stats_shape(shape) == (1, 6, 1, 1)
@@ -84,3 +79,27 @@ def test_stats_shape_per_preset():
     assert NormSpec.make("HW").stats_shape(shape) == (4, 6, 1, 1)
     assert NormSpec.make("CHW", groups=3).stats_shape(shape) == (4, 3, 1, 1)
     assert NormSpec.make("C").stats_shape(shape) == (4, 1, 5, 7)
+
+
+@pytest.mark.parametrize("channels", range(1, 130))
+def test_the_groupnorm_preset_shows_real_groups_where_c_allows(channels):
+    g = normviz.PRESETS["GroupNorm"].spec(channels).groups
+    assert channels % g == 0 and g == normviz.default_groups(channels)
+    proper = [d for d in range(2, channels) if channels % d == 0]
+    assert (1 < g < channels) == bool(proper), "G = C (InstanceNorm) only when no proper divisor exists"
+    paper = max(d for d in range(1, 33) if channels % d == 0)
+    assert g == (paper if paper < channels else max(proper, default=channels))
+
+
+def test_the_library_groupnorm_preset_on_six_channels_is_not_instancenorm():
+    spec = normviz.PRESETS["GroupNorm"].spec(6)
+    assert spec.groups == 3 and normviz.identify(spec, (2, 6, 4, 4)).name == "GroupNorm"
+
+
+def test_fit_groups_keeps_a_dividing_wish_and_else_takes_the_nearest_divisor_below():
+    from normviz.spec import fit_groups
+
+    assert fit_groups(4, 16) == 4
+    assert fit_groups(4, 6) == 3
+    assert fit_groups(5, 3) == 3
+    assert fit_groups("auto", 12) == 6

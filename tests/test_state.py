@@ -78,19 +78,32 @@ def test_toggles_name_their_preset(axes, groups, center, preset):
     assert state.match_preset(axes, groups, center) == preset
 
 
-@pytest.mark.parametrize(
-    ("channels", "groups"),
-    [(64, 32), (96, 32), (48, 24), (16, 8), (12, 6), (6, 3), (10, 5), (4, 2), (3, 3), (7, 7), (1, 1)],
-)
-def test_the_page_groupnorm_preset_shows_real_groups_where_c_allows(channels, groups):
-    g = state.page_groups(channels)
-    assert g == groups and channels % g == 0
-    proper = [d for d in range(2, channels) if channels % d == 0]
-    assert (1 < g < channels) == bool(proper), "G = C only when no proper divisor exists"
+NUMBERS = [f for f in state.FIELDS if f.widget == "number"]
 
 
-def test_fit_groups_keeps_a_dividing_wish_and_else_takes_the_nearest_divisor_below():
-    assert state.fit_groups(4, 16) == 4
-    assert state.fit_groups(4, 6) == 3
-    assert state.fit_groups(5, 3) == 3
-    assert state.fit_groups("auto", 12) == 6
+@pytest.mark.parametrize("field", NUMBERS, ids=[f.key for f in NUMBERS])
+def test_a_link_accepts_exactly_what_the_widget_accepts(field):
+    """The widget is built from the same row: its bounds are the link's."""
+    assert field.parse(str(field.lo)) == field.lo and field.parse(str(field.hi)) == field.hi
+    below, above = (field.lo - 1, field.hi + 1) if isinstance(field.hi, int) else (field.lo - 1e-3, field.hi * 1.01)
+    for outside in (below, above):
+        with pytest.raises(ValueError, match="between"):
+            field.parse(str(outside))
+
+
+def test_random_sizes_from_the_issue_link_are_kept():
+    values, notices = state.from_query({"source": "random", "rn": "1000", "rc": "2", "rh": "4", "rw": "4"})
+    assert notices == [] and (values["rn"], values["rc"], values["rh"], values["rw"]) == (1000, 2, 4, 4)
+
+
+@pytest.mark.parametrize("raw, name", [("custom", "Custom"), ("gn", "GroupNorm"), ("layernorm", "LayerNorm")])
+def test_a_preset_in_a_link_may_be_any_case_or_alias(raw, name):
+    assert state.from_query({"preset": raw}) == ({"preset": name}, [])
+
+
+def test_every_setting_with_a_widget_of_its_own_declares_its_label_and_options():
+    for field in state.FIELDS:
+        if field.widget:
+            assert field.label, field.key
+        if field.widget in ("radio", "multiselect") or (field.widget == "select" and field.lo is None):
+            assert field.options and field.default in (*field.options, field.options), field.key

@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 
 import normviz
-from normviz.summary import per_what, summary_sentence, torch_spelling, warnings_for
+from normviz.explain import WARNING, remarks_for
+from normviz.summary import per_what, summary_sentence, torch_spelling
 
 X = np.random.default_rng(0).normal(size=(4, 3, 64, 48)).astype(np.float32)
 
@@ -79,6 +80,10 @@ def test_torch_spelling_is_none_without_a_layer():
     assert torch_spelling(normviz.NormSpec.make("NC"), X.shape) is None
 
 
+def warnings_for(res):
+    return [r.text for r in remarks_for(res.spec, res.shape) if r.severity == WARNING]
+
+
 def test_warnings_for_one_image_batchnorm():
     res = normviz.normalize(X[:1], "NHW")
     assert any("equal InstanceNorm" in w for w in warnings_for(res))
@@ -88,3 +93,4 @@ def test_warnings_for_one_value_groups_appear_once():
     res = normviz.normalize(X, "")
     texts = warnings_for(res)
     assert sum("own group" in w or "one value" in w or "single value" in w for w in texts) == 1
+    assert list(res.warnings) == texts

@@ -22,11 +22,11 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 
 from ..errors import NormvizError
-from ..explain import code_notes
 from ..spec import NormSpec
 from .context import ENTRY, LAYOUTS, layer_kind, make_context
 from .dedicated import DEDICATED_CODE, NEEDS_LAYOUT
 from .general import GENERAL_CODE, general_axes
+from .notes import code_notes
 
 __all__ = [
     "ENTRY",

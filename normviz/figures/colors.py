@@ -13,6 +13,24 @@ DIVERGING = np.array(
 )  # fmt: skip
 #: The same map as plotly colorscale entries, so figures and images agree.
 DIVERGING_SCALE = [[i / (len(DIVERGING) - 1), f"rgb({r:.0f},{g:.0f},{b:.0f})"] for i, (r, g, b) in enumerate(DIVERGING)]
+#: Categorical colours of the cube's groups: Paul Tol's muted scheme (plotly's ``qualitative.Safe``)
+#: with its grey swapped for Tol's blue, in an order where the groups a box touches (palette steps
+#: ±1, ±3, ±5, ±7, see ``cube_style``) differ by a CIELAB ΔE of at least 18 with normal vision and
+#: with simulated protanopia, deuteranopia and tritanopia (plain Safe: 5.9, grey beside teal under
+#: deuteranopia). 11 colours, a prime, so neighbouring groups never share one.
+GROUP_COLORS = (
+    "rgb(68,119,170)",
+    "rgb(102,17,0)",
+    "rgb(17,119,51)",
+    "rgb(136,204,238)",
+    "rgb(51,34,136)",
+    "rgb(68,170,153)",
+    "rgb(153,153,51)",
+    "rgb(204,102,119)",
+    "rgb(221,204,119)",
+    "rgb(170,68,153)",
+    "rgb(136,34,85)",
+)
 #: Colour of the selected group's outline (also used in the cube and the charts).
 HIGHLIGHT = (255, 196, 0)
 HIGHLIGHT_CSS = "rgb(255,196,0)"

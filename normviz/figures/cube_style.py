@@ -7,10 +7,10 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from plotly.colors import qualitative, sequential
+from plotly.colors import sequential
 
 from . import cube_geometry as geo
-from .colors import DIVERGING_SCALE
+from .colors import DIVERGING_SCALE, GROUP_COLORS
 
 #: The layout's fixed uirevision: the browser keeps the user's camera across every new figure.
 UIREVISION = "normviz-cube"
@@ -25,8 +25,8 @@ CAMERAS = {
 }
 #: Gap between neighbouring boxes, as a fraction of a unit of displayed length.
 BOX_GAP = 0.012
-#: Categorical colours for ``color_by="group"``; 11 is prime, so neighbouring groups never share one.
-GROUP_PALETTE = qualitative.Safe
+#: Categorical colours for ``color_by="group"`` (readable with colour-vision deficiencies, see colors.py).
+GROUP_PALETTE = GROUP_COLORS
 _NEIGHBOUR_STEPS = np.array([1, 3, 5, 7])
 _MEAN_SEQUENTIAL = sequential.Viridis
 _VARIANCE_SEQUENTIAL = sequential.Plasma

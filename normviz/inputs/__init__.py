@@ -18,13 +18,15 @@ Nothing here imports streamlit or renders markup: file names in messages are pla
 
 from .arrays import LAYOUTS, ArrayInfo, LayoutGuess, list_arrays, load_array, suggest_layout
 from .base import TensorInput, content_hash, display_name
-from .decode import IMAGE_FORMATS
 from .features import conv2d_same, feature_maps
+from .filetypes import IMAGE_FORMATS
 from .filters import COLOUR_FILTERS, NAMED_FILTERS, he_filters, named_filters, spatial_kernel
 from .images import COLOUR_MODES, FIT_MODES, PAD_VALUE, SAMPLES_DIR, load_images, load_samples, sample_files
 from .limits import (
     KERNEL_SIZES,
     MAX_ARRAY_BYTES,
+    MAX_BATCH_PIXELS,
+    MAX_DECODE_BYTES,
     MAX_ELEMENTS,
     MAX_FILTERS,
     MAX_IMAGE_PIXELS,
@@ -43,6 +45,8 @@ __all__ = [
     "KERNEL_SIZES",
     "LAYOUTS",
     "MAX_ARRAY_BYTES",
+    "MAX_BATCH_PIXELS",
+    "MAX_DECODE_BYTES",
     "MAX_ELEMENTS",
     "MAX_FILTERS",
     "MAX_IMAGES",

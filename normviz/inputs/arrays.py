@@ -23,6 +23,7 @@ LAYOUTS = ("NCHW", "NHWC")
 _NPY_MAGIC = b"\x93NUMPY"
 _ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
 _EXACT_INT = 1 << 24
+_NPY_VERSIONS = ((1, 0), (2, 0), (3, 0))
 
 
 @dataclass(frozen=True)
@@ -190,15 +191,24 @@ def _headers(name: str, data: bytes) -> dict[str | None, tuple[tuple[int, ...], 
 def _npy_header(name: str, fp) -> tuple[tuple[int, ...], np.dtype]:
     try:
         version = np.lib.format.read_magic(fp)
-        if version == (1, 0):
-            shape, _, dtype = np.lib.format.read_array_header_1_0(fp)
-        elif version == (2, 0):
-            shape, _, dtype = np.lib.format.read_array_header_2_0(fp)
-        else:
-            raise ValueError(f".npy format version {version[0]}.{version[1]} (Unicode record names)")
     except Exception as err:
         raise NormvizError(
             f"{name} has an unreadable .npy header ({_short(err)}); save a plain numeric array with np.save."
+        ) from None
+    if version not in _NPY_VERSIONS:
+        raise NormvizError(
+            f"{name} says it is .npy format version {version[0]}.{version[1]}, which NumPy does not define "
+            f"(it writes 1.0, 2.0 and 3.0); the file is damaged or not written by NumPy — save it again with np.save."
+        )
+    try:
+        # 3.0 differs from 2.0 only in allowing UTF-8 in the header (record field names): a plain
+        # dtype's header is ASCII, and Unicode field names end up refused as records anyway.
+        reader = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+        shape, _, dtype = reader(fp)
+    except Exception as err:
+        raise NormvizError(
+            f"{name} has an unreadable .npy header (format {version[0]}.{version[1]}: {_short(err)}); "
+            "save a plain numeric array with np.save."
         ) from None
     return tuple(int(s) for s in shape), np.dtype(dtype)
 
@@ -211,6 +221,11 @@ def _problem(name: str, key: str | None, shape: tuple[int, ...], dtype: np.dtype
         return (
             f"{where} holds Python objects (dtype object); pickled data is refused for safety "
             "(allow_pickle=False). Save a numeric array: np.save(path, np.asarray(x, dtype=np.float32))."
+        )
+    if dtype.fields is not None and not dtype.names:
+        return (
+            f"{where} holds records with no fields (dtype {dtype}), so it has no values at all; "
+            "save the numeric array of activations instead, e.g. np.save(path, x.astype(np.float32))."
         )
     if dtype.fields is not None:
         fields = list_names(dtype.names)

@@ -14,18 +14,18 @@ channel. ``"rgb"`` always gives three channels, ``"grey"`` converts colour image
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
 
 from ..errors import NormvizError
 from .base import TensorInput, as_choice, as_int, display_name, list_names, plural
-from .decode import DecodedImage, OpenedImage, decode_opened, open_image
-from .limits import MAX_IMAGES, MAX_SIDE, check_elements
+from .decode import OpenedImage, open_image
+from .filetypes import FORMATS_TEXT, summary
+from .limits import MAX_BATCH_PIXELS, MAX_IMAGES, MAX_SIDE, check_elements, format_count
+from .pixels import Placement, decode_placed, decoded_pixels
 
 FIT_MODES = ("crop", "squash", "pad")
 COLOUR_MODES = ("auto", "rgb", "grey")
@@ -37,27 +37,6 @@ LUMA = np.array([0.299, 0.587, 0.114], dtype=np.float32)
 SAMPLES_DIR = Path(__file__).resolve().parents[2] / "assets"
 _SAMPLE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp")
 _FIT_TEXT = {"crop": "centre-cropped", "squash": "squashed to fit", "pad": f"padded with grey {PAD_VALUE:g}"}
-
-
-@dataclass(frozen=True)
-class _Placement:
-    """Where one image goes: the source ``box`` (x0, y0, x1, y1) in displayed pixels is resized
-    to ``out`` = (width, height) and placed at ``at`` = (x, y) in the H×W canvas."""
-
-    box: tuple[float, float, float, float]
-    out: tuple[int, int]
-    at: tuple[int, int]
-
-
-@dataclass(frozen=True, eq=False)
-class _Placed:
-    """One decoded image, already resized: ``pixels`` is float32 (C, h, w) in [0, 1], C = 1 or 3."""
-
-    name: str
-    grey: bool
-    pixels: np.ndarray
-    place: _Placement
-    notes: tuple[str, ...]
 
 
 def load_images(
@@ -105,50 +84,50 @@ def load_images(
         )
         files = files[:MAX_IMAGES]
 
-    failures: dict[int, str] = {}
+    failures: dict[int, tuple[str, NormvizError]] = {}
     opened: list[tuple[int, OpenedImage]] = []
     for index, (name, data) in enumerate(files):
         try:
             opened.append((index, open_image(name, data)))
         except NormvizError as err:
-            failures[index] = str(err)
-    most_channels = 3 if colour == "rgb" or (colour == "auto" and any(not o.grey for _, o in opened)) else 1
-    check_elements(
-        (len(opened), most_channels, height, width),
-        "the image batch",
-        "choose a smaller size or fewer images",
-    )
-
-    placed: list[_Placed] = []
-    for index, item in opened:
-        place = _place(item.size, (height, width), fit)
-        try:
-            image = decode_opened(item, _min_decode_size(item.size, place))
-        except NormvizError as err:
-            failures[index] = str(err)
-            continue
-        notes = image.notes + tuple(_geometry_notes(image, place, (height, width), fit))
-        placed.append(_Placed(image.name, image.grey, _pixels(image, place), place, notes))
-        image.image.close()
-    if not placed:
-        raise NormvizError(_nothing_usable([failures[i] for i in sorted(failures)]))
-
-    rgb = colour == "rgb" or (colour == "auto" and any(not item.grey for item in placed))
+            failures[index] = (display_name(name), err)
+    rgb = colour == "rgb" or (colour == "auto" and any(not item.grey for _, item in opened))
     channels = 3 if rgb else 1
-    x = np.full((len(placed), channels, height, width), PAD_VALUE if fit == "pad" else 0.0, np.float32)
-    for index, item in enumerate(placed):
-        pixels = item.pixels
+    check_elements((len(opened), channels, height, width), "the image batch", "choose a smaller size or fewer images")
+    planned, over_budget = _plan(opened, (height, width), fit, failures)
+    if over_budget:
+        notices.append(_budget_notice(over_budget))
+
+    x = np.full((len(planned), channels, height, width), PAD_VALUE if fit == "pad" else 0.0, np.float32)
+    labels, greys, count = [], [], 0
+    for index, item, place in planned:
+        try:
+            pixels, notes = decode_placed(item, place)
+        except NormvizError as err:
+            failures[index] = (item.name, err)
+            continue
         if channels == 1 and pixels.shape[0] == 3:
             pixels = np.tensordot(LUMA, pixels, axes=1)[None]
-        (x0, y0), (w, h) = item.place.at, item.place.out
-        x[index, :, y0 : y0 + h, x0 : x0 + w] = pixels
-        notices.extend(item.notes)
-    notices.extend(_colour_notes(placed, channels))
-    notices.extend(f"Skipped: {failures[i]}" for i in sorted(failures))
+        (x0, y0), (w, h) = place.at, place.out
+        x[count, :, y0 : y0 + h, x0 : x0 + w] = pixels
+        labels.append(item.name)
+        greys.append(item.grey)
+        notices.extend(notes)
+        notices.extend(_geometry_notes(item, place, (height, width), fit))
+        count += 1
+    ordered = [failures[i] for i in sorted(failures)]
+    if not count:
+        raise NormvizError(_nothing_usable(ordered))
+    if colour == "auto" and rgb and all(greys):
+        rgb, channels = False, 1
+        x = x[:count, :1].copy()
+    elif count < len(x):
+        x = x[:count].copy()
+    notices.extend(_colour_notes(labels, greys, channels))
+    notices.extend(f"Skipped: {sentence}" for sentence in summary(ordered))
 
-    labels = tuple(item.name for item in placed)
-    description = f"{plural(len(labels), 'image')}, {height}×{width}, {'RGB' if rgb else 'grey'}, {_FIT_TEXT[fit]}"
-    return TensorInput(x, description, labels, ("R", "G", "B") if rgb else ("grey",), tuple(notices))
+    description = f"{plural(count, 'image')}, {height}×{width}, {'RGB' if rgb else 'grey'}, {_FIT_TEXT[fit]}"
+    return TensorInput(x, description, tuple(labels), ("R", "G", "B") if rgb else ("grey",), tuple(notices))
 
 
 def sample_files() -> tuple[tuple[str, bytes], ...]:
@@ -176,7 +155,7 @@ def _checked_size(size) -> tuple[int, int]:
 
 def _checked_files(files) -> list[tuple[str, bytes]]:
     if isinstance(files, (bytes, str)) or not isinstance(files, Sequence) or not files:
-        raise NormvizError("No image files were given; upload at least one PNG, JPEG, WebP, BMP, GIF or TIFF file.")
+        raise NormvizError(f"No image files were given; upload at least one {FORMATS_TEXT} file.")
     out = []
     for item in files:
         pair = isinstance(item, tuple) and len(item) == 2
@@ -186,49 +165,50 @@ def _checked_files(files) -> list[tuple[str, bytes]]:
     return out
 
 
-def _place(source: tuple[int, int], target: tuple[int, int], fit: str) -> _Placement:
+def _place(source: tuple[int, int], target: tuple[int, int], fit: str) -> Placement:
     (src_w, src_h), (height, width) = source, target
     if fit == "squash":
-        return _Placement((0.0, 0.0, float(src_w), float(src_h)), (width, height), (0, 0))
+        return Placement((0.0, 0.0, float(src_w), float(src_h)), (width, height), (0, 0))
     if fit == "crop":
         scale = max(width / src_w, height / src_h)
         box_w, box_h = width / scale, height / scale
         x0, y0 = (src_w - box_w) / 2, (src_h - box_h) / 2
-        return _Placement((x0, y0, x0 + box_w, y0 + box_h), (width, height), (0, 0))
+        return Placement((x0, y0, x0 + box_w, y0 + box_h), (width, height), (0, 0))
     scale = min(width / src_w, height / src_h)
     out_w = min(width, max(1, round(src_w * scale)))
     out_h = min(height, max(1, round(src_h * scale)))
     at = ((width - out_w) // 2, (height - out_h) // 2)
-    return _Placement((0.0, 0.0, float(src_w), float(src_h)), (out_w, out_h), at)
+    return Placement((0.0, 0.0, float(src_w), float(src_h)), (out_w, out_h), at)
 
 
-def _min_decode_size(source: tuple[int, int], place: _Placement) -> tuple[int, int]:
-    """Smallest whole-image size (width, height) that still samples the box at twice the output
-    resolution, so a reduced-scale JPEG decode costs no visible quality."""
-    x0, y0, x1, y1 = place.box
-    need_w = math.ceil(2 * source[0] * place.out[0] / (x1 - x0))
-    need_h = math.ceil(2 * source[1] * place.out[1] / (y1 - y0))
-    return min(source[0], need_w), min(source[1], need_h)
+def _plan(opened: list[tuple[int, OpenedImage]], target: tuple[int, int], fit: str, failures: dict):
+    """Each image's placement, in upload order, while the pixels decoding produces stay within
+    ``MAX_BATCH_PIXELS``; the names of the images that would pass it."""
+    planned, over_budget, total = [], [], 0
+    for index, item in opened:
+        place = _place(item.size, target, fit)
+        try:
+            pixels = decoded_pixels(item, place)
+        except NormvizError as err:
+            failures[index] = (item.name, err)
+            continue
+        if total + pixels > MAX_BATCH_PIXELS:
+            over_budget.append(item.name)
+            continue
+        total += pixels
+        planned.append((index, item, place))
+    return planned, over_budget
 
 
-def _pixels(image: DecodedImage, place: _Placement) -> np.ndarray:
-    """The placed part of ``image`` as float32 (C, h, w) in [0, 1], C = 1 or 3."""
-    img = image.image
-    sx, sy = img.size[0] / image.size[0], img.size[1] / image.size[1]
-    x0, y0, x1, y1 = place.box
-    box = (x0 * sx, y0 * sy, x1 * sx, y1 * sy)
-    resized = img.resize(place.out, Image.Resampling.BICUBIC, box=box, reducing_gap=3.0)
-    values = np.asarray(resized, dtype=np.float32)
-    values = values.transpose(2, 0, 1) if values.ndim == 3 else values[None]
-    if image.offset:
-        values = values - np.float32(image.offset)
-    values = values / np.float32(image.scale)
-    if img.mode == "F":
-        np.clip(values, 0.0, 1.0, out=values)
-    return values
+def _budget_notice(names: list[str]) -> str:
+    return (
+        f"The images of one batch may decode to at most {format_count(MAX_BATCH_PIXELS)} pixels in total; "
+        f"{plural(len(names), 'file')} past that {'was' if len(names) == 1 else 'were'} skipped: "
+        f"{list_names(names)}. Upload smaller images or fewer at a time."
+    )
 
 
-def _geometry_notes(image: DecodedImage, place: _Placement, target, fit: str) -> list[str]:
+def _geometry_notes(image: OpenedImage, place: Placement, target, fit: str) -> list[str]:
     notes = []
     (src_w, src_h), (height, width) = image.size, target
     x0, y0, x1, y1 = place.box
@@ -246,21 +226,21 @@ def _geometry_notes(image: DecodedImage, place: _Placement, target, fit: str) ->
     return notes
 
 
-def _colour_notes(placed: list[_Placed], channels: int) -> list[str]:
+def _colour_notes(labels: list[str], greys: list[bool], channels: int) -> list[str]:
     if channels == 3:
-        greys = [item.name for item in placed if item.grey]
-        if greys and len(greys) < len(placed):
-            return [f"Greyscale images fill R, G and B alike to join the colour ones: {list_names(greys)}."]
-        if greys:
+        grey_names = [name for name, grey in zip(labels, greys) if grey]
+        if grey_names and len(grey_names) < len(labels):
+            return [f"Greyscale images fill R, G and B alike to join the colour ones: {list_names(grey_names)}."]
+        if grey_names:
             return ["All images are greyscale; R, G and B hold the same values."]
         return []
-    colours = [item.name for item in placed if not item.grey]
+    colours = [name for name, grey in zip(labels, greys) if not grey]
     if colours:
         return [f"Colour images were converted to grey (0.299 R + 0.587 G + 0.114 B): {list_names(colours)}."]
     return []
 
 
-def _nothing_usable(failures: list[str]) -> str:
+def _nothing_usable(failures: list[tuple[str, NormvizError]]) -> str:
     if len(failures) == 1:
-        return failures[0]
-    return f"None of the {len(failures)} files could be used. " + " ".join(failures)
+        return str(failures[0][1])
+    return f"None of the {len(failures)} files could be used. " + " ".join(summary(failures))

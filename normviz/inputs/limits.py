@@ -16,6 +16,14 @@ MAX_ELEMENTS = 1 << 26
 MAX_ARRAY_BYTES = 4 * MAX_ELEMENTS
 #: Declared width × height of one uploaded image (its first frame), checked before decoding.
 MAX_IMAGE_PIXELS = 50_000_000
+#: Pixels the images of one batch may decode to in total (after a JPEG's reduced-scale decoding),
+#: checked from the headers: files past it are skipped. It bounds the time a batch takes, not its
+#: memory (images are decoded one at a time).
+MAX_BATCH_PIXELS = 250_000_000
+#: Memory decoding one image may take (Pillow's decoded pixels, and the copies its reader makes:
+#: a WebP reader holds two canvases and a copy besides the image, a TIFF reader the file and, for
+#: orientations 5–8, a turned copy); estimated from the header, a file over it is refused.
+MAX_DECODE_BYTES = 400 * 2**20
 #: Images in one batch; further files are skipped with a notice.
 MAX_IMAGES = 64
 #: Largest height or width an image batch can be brought to.
@@ -27,6 +35,17 @@ KERNEL_SIZES = (3, 5)
 #: Largest upload, in MB per file; the server enforces it as ``server.maxUploadSize`` in
 #: ``.streamlit/config.toml``, which must hold the same number.
 MAX_UPLOAD_MB = 128
+
+
+#: What one image's converted, shrunk copy may take: 4 bytes (L, RGB or F) a pixel, and never more
+#: pixels than the image has (bicubic resampling of an unshrunk image needs all of it).
+MAX_SHRUNK_BYTES = 4 * MAX_IMAGE_PIXELS
+#: Strips being converted, the resized pixels and Pillow's small buffers, measured generously.
+WORKING_BYTES = 64 * 2**20
+#: Peak memory of decoding any accepted upload batch, above the idle process: the batch tensor
+#: (4 bytes × MAX_ELEMENTS, and its one-channel copy when a batch turns out greyscale), one image
+#: being decoded, its converted copy and the working strips (about 1 GB; ``python -m bench`` measures it).
+UPLOAD_PEAK_BYTES = 4 * MAX_ELEMENTS * 4 // 3 + MAX_DECODE_BYTES + MAX_SHRUNK_BYTES + WORKING_BYTES
 
 
 def format_count(count: int) -> str:

@@ -6,11 +6,10 @@ import dataclasses
 
 import streamlit as st
 
-from .. import state
 from ..figures import gallery as gallery_fig
 from ..spec import PRESETS, divisors
 from ..summary import summary_sentence
-from . import compute, session
+from . import compute, controls, session, widgets
 from .controls import NormSettings
 from .text import md_escape
 
@@ -18,27 +17,14 @@ from .text import md_escape
 def compare_controls(channels: int, main: NormSettings) -> NormSettings:
     """The second configuration: a preset and axis toggles (ε, γ, β are the main ones)."""
     cols = st.columns([2, 3, 2])
-    with cols[0]:
-        st.selectbox(
-            "Compare with", state.PRESET_CHOICES, key="cpreset", on_change=session.apply_preset, args=("compare",)
-        )
-    with cols[1]:
-        st.pills(
-            "reduce over",
-            list("NCHW"),
-            selection_mode="multi",
-            key=session.AXIS_WIDGETS["caxes"],
-            on_change=session.follow_toggles,
-            args=("compare",),
-        )
-    axes = session.get("caxes")
+    widgets.draw("cpreset", cols[0], on_change=session.apply_preset, args=("compare", channels))
+    axes = controls.axis_pills("caxes", cols[1], "compare")
     groups = 1
-    with cols[2]:
-        if "C" in axes:
-            groups = st.selectbox(
-                "G", divisors(channels), key="cgroups", on_change=session.follow_toggles, args=("compare",)
-            )
-    name = st.session_state.get("cpreset", state.CUSTOM)
+    if "C" in axes:
+        groups = widgets.draw(
+            "cgroups", cols[2], options=divisors(channels), on_change=session.follow_toggles, args=("compare",)
+        )
+    name = session.get("cpreset")
     center = PRESETS[name].center if name in PRESETS else True
     return dataclasses.replace(main, axes=axes, groups=int(groups), center=center)
 
@@ -73,7 +59,13 @@ def compare(inp, main_res, main: NormSettings) -> None:
             )
             kind = "output RGB" if c == 3 else "output"
             tiles = [t for row in gal.rows for t in row if t.kind == kind]
-            st.image([t.image for t in tiles], caption=[md_escape(t.caption) for t in tiles], width=110)
+            st.image(
+                [t.jpeg for t in tiles],
+                caption=[md_escape(t.caption) for t in tiles],
+                width=110,
+                output_format="JPEG",
+                alt=[t.alt for t in tiles],
+            )
             fig = compute.stats_figure_for(inp.digest, compute.result_key(res), res, None, None)
             if fig is not None:
                 st.plotly_chart(fig, width="stretch", key=f"compare_stats_{side}", config={"displaylogo": False})

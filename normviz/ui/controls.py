@@ -9,7 +9,7 @@ import streamlit as st
 
 from .. import state
 from ..spec import AXIS_NAMES, divisors
-from . import session
+from . import session, widgets
 
 
 @dataclass(frozen=True)
@@ -27,22 +27,7 @@ class NormSettings:
 def fit_to_shape(shape) -> list[str]:
     """Before the widgets exist: make G and the cell valid for this input shape; say what changed."""
     n, c, h, w = shape
-    st.session_state["_channels"] = c
-    notices = []
-    for config, (preset_key, axes_key, groups_key, _) in session.CONFIGS.items():
-        if "C" not in session.get(axes_key):
-            st.session_state[groups_key] = 1
-            continue
-        g = int(st.session_state.get(groups_key, 1))
-        wanted = st.session_state.get(session.wanted_groups_key(groups_key), g)
-        new = state.fit_groups(wanted, c)
-        if new == g:
-            continue
-        if config == "main" and wanted != "auto" and c % int(wanted):
-            notices.append(f"G = {wanted} does not divide C = {c}; using G = {new}, the nearest divisor below.")
-        st.session_state[groups_key] = new
-        if st.session_state.get(preset_key) != state.CUSTOM:  # the preset box names what is shown
-            st.session_state[preset_key] = session.matching_preset(config)
+    notices = session.fit_groups_to(c)
     for key, symbol in (("gamma", "γ"), ("beta", "β")):
         values = session.get(key)
         if values and len(values) != c:
@@ -63,70 +48,51 @@ def fit_to_shape(shape) -> list[str]:
 def layer_controls(channels: int) -> tuple[str, int]:
     """The question itself, in one row: a preset, the axes to reduce over (kept in step both ways), G."""
     cols = st.columns([2, 4, 1.3], vertical_alignment="bottom")
-    cols[0].selectbox(
-        "Preset",
-        state.PRESET_CHOICES,
-        key="preset",
-        on_change=session.apply_preset,
-        help="A named layer sets the axes; changing an axis shows the layer it amounts to.",
-    )
-    cols[1].pills(
-        "Reduce over",
-        list("NCHW"),
-        selection_mode="multi",
-        key=session.AXIS_WIDGETS["axes"],
-        on_change=session.follow_toggles,
-        format_func=lambda ax: f"{ax} · {AXIS_NAMES[ax]}",
-        help="The values that share one mean and one variance: all cells that differ only along these axes.",
-    )
-    axes = session.get("axes")
+    widgets.draw("preset", cols[0], on_change=session.apply_preset, args=("main", channels))
+    axes = axis_pills("axes", cols[1], "main")
     groups = 1
     if "C" in axes:
-        groups = cols[2].selectbox(
-            "Groups G",
-            divisors(channels),
-            key="groups",
-            on_change=session.follow_toggles,
-            help="GroupNorm splits the C channels into G groups of C/G; only divisors of C are offered.",
+        groups = widgets.draw(
+            "groups", cols[2], options=divisors(channels), on_change=session.follow_toggles, args=("main",)
         )
     return axes, int(groups)
 
 
+def axis_pills(key: str, where, config: str) -> str:
+    """The multi-select pills of an axes setting (N, C, H, W); returns the axes as a string."""
+    field = state.BY_KEY[key]
+    where.pills(
+        field.label,
+        list("NCHW"),
+        selection_mode="multi",
+        key=session.AXIS_WIDGETS[key],
+        on_change=session.follow_toggles,
+        args=(config,),
+        format_func=lambda ax: f"{ax} · {AXIS_NAMES[ax]}",
+        help=field.help,
+        persist_state=widgets.PERSIST,
+    )
+    return session.get(key)
+
+
 def detail_controls(channels: int) -> tuple[float, bool, np.ndarray | None, np.ndarray | None]:
     """ε, centering, γ and β."""
-    eps = _eps_control()
-    center = st.toggle(
-        "Subtract the mean (centering)",
-        key="center",
-        on_change=session.follow_toggles,
-        help="Off gives RMS normalization: x / √(mean(x²) + ε).",
-    )
+    eps = widgets.draw("eps")
+    center = widgets.draw("center", on_change=session.follow_toggles, args=("main",))
     gamma, beta = _affine_controls(channels)
-    return eps, bool(center), gamma, beta
-
-
-def _eps_control() -> float:
-    """ε as a number ≥ 1e-12; the help names the frameworks' defaults."""
-    eps = st.number_input(
-        "ε (added to the variance)",
-        min_value=1e-12,
-        max_value=10.0,
-        step=1e-5,
-        format="%g",
-        key="eps",
-        help="Defaults: 1e-5 in PyTorch, 1e-3 in Keras, 1e-6 in Flax.",
-    )
-    return float(eps)
+    return float(eps), bool(center), gamma, beta
 
 
 def _affine_controls(channels: int):
     """γ and β: one scale and shift for all channels, or one per channel in a small table."""
     with st.expander("γ, β (per-channel scale and shift)"):
-        st.number_input("γ for all channels", -100.0, 100.0, key="gscale", step=0.1, format="%g")
-        st.number_input("β for all channels", -100.0, 100.0, key="bshift", step=0.1, format="%g")
-        per_channel = st.toggle("Set each channel", key="affine_each", value=bool(session.get("gamma")))
-        gamma = np.full(channels, float(st.session_state["gscale"]))
-        beta = np.full(channels, float(st.session_state["bshift"]))
+        widgets.draw("gscale")
+        widgets.draw("bshift")
+        if "affine_each" not in st.session_state:
+            st.session_state["affine_each"] = bool(session.get("gamma"))
+        per_channel = st.toggle("Set each channel", key="affine_each", persist_state=widgets.PERSIST)
+        gamma = np.full(channels, float(session.get("gscale")))
+        beta = np.full(channels, float(session.get("bshift")))
         if per_channel:
             import pandas as pd
 
@@ -146,9 +112,8 @@ def _affine_controls(channels: int):
                 values[:, 0][bad[:, 0]] = 1.0
                 values[:, 1][bad[:, 1]] = 0.0
             gamma, beta = values[:, 0], values[:, 1]
-            st.session_state["gamma"], st.session_state["beta"] = tuple(gamma), tuple(beta)
-        else:
-            st.session_state["gamma"], st.session_state["beta"] = (), ()
+        session.put("gamma", tuple(gamma) if per_channel else ())
+        session.put("beta", tuple(beta) if per_channel else ())
     identity = np.all(gamma == 1) and np.all(beta == 0)
     return (None, None) if identity else (gamma, beta)
 
@@ -158,5 +123,13 @@ def selection_controls(shape) -> tuple[int, int, int, int]:
     st.caption("Selected cell — its group is highlighted everywhere. Click a cube cell to choose it too.")
     cols = st.columns(4)
     for col, key, letter, size in zip(cols, session.CELL_KEYS, "nchw", shape):
-        col.number_input(letter, min_value=0, max_value=int(size) - 1, step=1, key=key, help=f"0 … {size - 1}")
+        col.number_input(
+            letter,
+            min_value=0,
+            max_value=int(size) - 1,
+            step=1,
+            key=key,
+            help=f"0 … {size - 1}",
+            persist_state=widgets.PERSIST,
+        )
     return session.get("cell")

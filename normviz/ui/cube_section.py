@@ -6,12 +6,11 @@ import streamlit as st
 
 from ..core import NormResult
 from ..figures.cube import CubeFigure, cube_from_result
-from . import compute, session
+from ..figures.cube_text import cube_description
+from . import compute, session, widgets
 from .cube_component import cube_chart, pending_click
 
 CHART_KEY = "cube"
-VIEWS = {"paper": "paper (N × C × H·W)", "exact": "per sample"}
-COLORS = {"mean": "μ", "variance": "σ²", "group": "group"}
 
 
 def apply_pending_click(shape) -> None:
@@ -29,24 +28,11 @@ def _figure(digest: str, key: tuple, _res: NormResult, cell, view: str, color: s
 def cube(inp, res: NormResult, cell) -> None:
     """The cube with its view and colour choices; the user's camera survives every rerun."""
     cols = st.columns([3, 2])
-    view = cols[0].radio(
-        "Cube",
-        list(VIEWS),
-        key="view",
-        format_func=VIEWS.get,
-        horizontal=True,
-        help="paper: N × C × (H, W flattened), like Figure 2 of the GN paper · per sample: N blocks of C × H × W",
-    )
-    color = cols[1].radio(
-        "Colour by",
-        list(COLORS),
-        key="color",
-        format_func=COLORS.get,
-        horizontal=True,
-        help="each group's mean μ or variance σ², or one colour per group",
-    )
+    view = widgets.draw("view", cols[0])
+    color = widgets.draw("color", cols[1])
     fig = _figure(inp.digest, compute.result_key(res), res, tuple(cell), view, color)
-    cube_chart(fig.figure, key=CHART_KEY, height=540)
+    description = cube_description(res, cell, view=view, color_by=color, note=fig.note)
+    cube_chart(fig.figure, key=CHART_KEY, height=540, description=description)
     st.caption(
         "Each box is one group: its cells share one mean and one variance. Drag to turn, scroll to zoom, "
         "click a cell to select its group." + (f" {fig.note}" if fig.note else "")

@@ -16,6 +16,7 @@ from ..explain import notes_for
 from ..figures.batchsize import draws_figure, paper_figure, spread_figure
 from ..figures.running import running_stats_figure, train_eval_figure
 from ..running import CONVENTIONS, simulate_running_stats
+from . import session, widgets
 from .text import md_escape
 
 PLOT_CONFIG = {"displaylogo": False}
@@ -23,20 +24,14 @@ PLOT_CONFIG = {"displaylogo": False}
 
 def notes(res: NormResult) -> None:
     """Short notes that apply to the current selection, each folded under its title."""
-    for i, note in enumerate(notes_for(res.spec, res.shape, st.session_state.get("clayout", "NCHW"))):
+    for i, note in enumerate(notes_for(res.spec, res.shape, session.get("clayout"))):
         with st.expander(note.title, expanded=i == 0):
             st.markdown(note.body)
 
 
 def code(res: NormResult) -> None:
     """The current settings as PyTorch, Keras, Flax and NumPy code, for NCHW or NHWC data."""
-    layout = st.radio(
-        "Data layout",
-        ("NCHW", "NHWC"),
-        key="clayout",
-        horizontal=True,
-        help="NCHW: PyTorch's default. NHWC: Keras', Flax's and TensorFlow's default.",
-    )
+    layout = widgets.draw("clayout")
     snippets = translate(res.spec, res.shape, layout=layout, affine=res.gamma is not None or res.beta is not None)
     tabs = st.tabs([FRAMEWORKS[name] for name in snippets])
     for (name, snip), tab in zip(snippets.items(), tabs):
@@ -64,8 +59,9 @@ def _running(digest: str, _x, batch: int, convention: str, momentum, epochs: int
 
 
 def _set_default_momentum() -> None:
-    st.session_state["momentum"] = CONVENTIONS[st.session_state["conv"]].momentum
-    st.session_state["cumulative"] = False
+    """Callback of the convention: its framework's default momentum."""
+    session.put("momentum", CONVENTIONS[session.get("conv")].momentum)
+    session.put("cumulative", False)
 
 
 def train_vs_eval(inp, res: NormResult) -> None:
@@ -76,36 +72,13 @@ def train_vs_eval(inp, res: NormResult) -> None:
         "averages; eval mode (`model.eval()`) normalizes with those averages instead."
     )
     cols = st.columns(4)
-    batch = cols[0].number_input("Batch size", 1, max(1, n), step=1, key="tbatch")
-    convention = cols[1].selectbox(
-        "Convention",
-        list(CONVENTIONS),
-        key="conv",
-        format_func=lambda k: CONVENTIONS[k].label,
-        on_change=_set_default_momentum,
-    )
-    epochs = cols[2].number_input("Epochs", 1, 50, step=1, key="epochs")
-    drop_last = cols[3].toggle("drop_last", key="droplast", help="Skip a last batch smaller than the batch size.")
+    batch = widgets.draw("tbatch", cols[0], hi=n)
+    convention = widgets.draw("conv", cols[1], on_change=_set_default_momentum)
+    epochs = widgets.draw("epochs", cols[2])
+    drop_last = widgets.draw("droplast", cols[3])
     cols = st.columns(2)
-    cumulative = False
-    if convention == "pytorch":
-        cumulative = cols[1].toggle("momentum=None (cumulative average)", key="cumulative")
-    momentum = (
-        None
-        if cumulative
-        else cols[0].number_input(
-            "Momentum",
-            0.0,
-            1.0,
-            step=0.01,
-            format="%g",
-            key="momentum",
-            help=(
-                "PyTorch: weight of the NEW batch (default 0.1). Keras / Flax: weight of the OLD average "
-                "(default 0.99) — the same number means opposite things."
-            ),
-        )
-    )
+    cumulative = convention == "pytorch" and widgets.draw("cumulative", cols[1])
+    momentum = None if cumulative else widgets.draw("momentum", cols[0])
     try:
         run = _running(inp.digest, inp.x, int(batch), convention, momentum, int(epochs), bool(drop_last), res.spec.eps)
     except NormvizError as err:
@@ -155,8 +128,8 @@ def batch_size(inp, res: NormResult) -> None:
     )
     cols = st.columns(3)
     side = min(h, w)
-    crop = cols[0].number_input("Crop size", 1, side, step=1, key="crop", help=f"at most {side} (the input's side)")
-    draws = cols[1].number_input("Draws per batch size", 2, 2000, step=50, key="draws")
+    crop = widgets.draw("crop", cols[0], hi=side)
+    draws = widgets.draw("draws", cols[1])
     groups = res.spec.groups if res.spec.axes == "CHW" and res.spec.groups > 1 else 1
     cols[2].markdown(
         f"**Compared with** GroupNorm, G = {groups}"
@@ -166,7 +139,7 @@ def batch_size(inp, res: NormResult) -> None:
     exp = _experiment(
         inp.digest,
         inp.x,
-        int(min(crop, side)),
+        int(crop),
         int(draws),
         int(groups),
         0,

@@ -9,10 +9,10 @@ import streamlit as st
 from .. import inputs, state
 from ..errors import NormvizError
 from ..inputs import TensorInput, content_hash
+from . import session, widgets
 from . import uploads as uploads_kept
 from .text import md_escape
 
-LAST_GOOD = "_last_good_input"
 UPLOAD_TYPES = ["png", "jpg", "jpeg", "webp", "bmp", "gif", "tif", "tiff"]
 
 
@@ -70,27 +70,21 @@ def _array(key: tuple, _name: str, _data: bytes) -> TensorInput:
 def choose_input() -> tuple[PageInput, list[str]]:
     """Source picker and its settings. Returns the input and messages for the page; on a bad
     file or setting it shows the error and keeps the last good input (or the sample photos)."""
-    source = st.selectbox(
-        "Source",
-        state.SOURCES,
-        key="source",
-        format_func=state.SOURCE_LABELS.get,
-        help="The tensor x[N, C, H, W] to normalize.",
-    )
+    source = widgets.draw("source")
     messages: list[str] = []
     uploads_kept.new_run()
     try:
         page_input = _load(source, messages)
     except NormvizError as err:
         st.error(md_escape(str(err)), icon="🚫")
-        page_input = st.session_state.get(LAST_GOOD)
+        page_input = session.page_state().last_good_input
         if page_input is None:
-            page_input = _samples_input(state.SAMPLE_NAMES, 96, "crop", "auto")
+            page_input = _default_samples()
             messages.append("Showing the sample photos until then; fix the setting or file above to replace them.")
         else:
             messages.append("Showing the last input that worked; fix the setting or file above to replace it.")
     else:
-        st.session_state[LAST_GOOD] = page_input
+        session.page_state().last_good_input = page_input
     st.caption(md_escape(page_input.tensor.description))
     for notice in page_input.tensor.notices:
         if source == "samples":
@@ -106,37 +100,14 @@ def _load(source: str, messages: list[str]) -> PageInput:
     if source == "npy":
         return _array_input(messages)
     if source == "features":
-        base = st.radio(
-            "Images",
-            ("samples", "upload"),
-            key="fbase",
-            horizontal=True,
-            format_func={"samples": "sample photos", "upload": "my uploads"}.get,
-        )
+        base = widgets.draw("fbase")
         images = _images_input(base, messages)
         return _features_input(images)
     return _images_input(source, messages)
 
 
 def _image_settings() -> tuple[int, str, str]:
-    size = st.number_input("Size (H = W, pixels)", min_value=4, max_value=inputs.MAX_SIDE, step=8, key="size")
-    fit = st.radio(
-        "Fit",
-        inputs.FIT_MODES,
-        key="fit",
-        horizontal=True,
-        help=(
-            "crop: scale to cover, keep the centre · squash: stretch the whole image · pad: fit inside, fill with grey"
-        ),
-    )
-    colour = st.radio(
-        "Colour",
-        inputs.COLOUR_MODES,
-        key="colour",
-        horizontal=True,
-        help=("auto: RGB if any image has colour (grey ones fill R = G = B) · rgb: always 3 channels · grey: luma"),
-    )
-    return int(size), fit, colour
+    return int(widgets.draw("size")), widgets.draw("fit"), widgets.draw("colour")
 
 
 def _images_input(source: str, messages: list[str]) -> PageInput:
@@ -159,7 +130,7 @@ def _images_input(source: str, messages: list[str]) -> PageInput:
         key = (tuple((name, digest) for name, digest, _ in chosen), size, fit, colour)
         files = tuple((name, data) for name, _, data in chosen)
         return PageInput(_images(key, files), content_hash(("images",) + key), True)
-    photos = st.multiselect("Photos", state.SAMPLE_NAMES, key="photos", help="Each photo is one sample n.")
+    photos = widgets.draw("photos")
     size, fit, colour = _image_settings()
     if not photos:
         raise NormvizError("No photo is selected; pick at least one sample photo.")
@@ -172,45 +143,41 @@ def _samples_input(photos, size, fit, colour) -> PageInput:
     return PageInput(_images(key, files), content_hash(("samples",) + key), True)
 
 
+def _default_samples() -> PageInput:
+    """The sample photos at the default image settings: what the page shows until an input works."""
+    return _samples_input(state.SAMPLE_NAMES, *(state.BY_KEY[k].default for k in ("size", "fit", "colour")))
+
+
 def _random_input() -> PageInput:
-    cols = st.columns(4)
-    for col, key, label in zip(cols, ("rn", "rc", "rh", "rw"), "NCHW"):
-        col.number_input(label, min_value=1, max_value=4096, step=1, key=key)
-    st.radio("Distribution", inputs.DISTRIBUTIONS, key="dist", horizontal=True)
+    for col, key in zip(st.columns(4), ("rn", "rc", "rh", "rw")):
+        widgets.draw(key, col)
+    widgets.draw("dist")
     st.caption(
         "Spread between samples (removed by per-sample norms) and between channels (removed by per-channel norms):"
     )
     cols = st.columns(2)
-    cols[0].number_input("sample shift", 0.0, float(inputs.MAX_SHIFT_SPREAD), step=0.5, key="nshift")
-    cols[1].number_input("sample scale", 0.0, float(inputs.MAX_SCALE_SPREAD), step=0.1, key="nscale")
-    cols[0].number_input("channel shift", 0.0, float(inputs.MAX_SHIFT_SPREAD), step=0.5, key="cshift")
-    cols[1].number_input("channel scale", 0.0, float(inputs.MAX_SCALE_SPREAD), step=0.1, key="cscale")
-    st.number_input("Seed", 0, 2**31 - 1, step=1, key="seed")
-    ss = st.session_state
-    key = tuple(ss[k] for k in ("rn", "rc", "rh", "rw", "dist", "nshift", "nscale", "cshift", "cscale", "seed"))
+    for col, key in zip(cols * 2, ("nshift", "nscale", "cshift", "cscale")):
+        widgets.draw(key, col)
+    widgets.draw("seed")
+    key = tuple(
+        session.get(k) for k in ("rn", "rc", "rh", "rw", "dist", "nshift", "nscale", "cshift", "cscale", "seed")
+    )
     return PageInput(_random(key), content_hash(("random",) + key), False)
 
 
 def _features_input(images: PageInput) -> PageInput:
-    bank = st.radio(
-        "Filters",
-        ("named", "random"),
-        key="bank",
-        horizontal=True,
-        format_func={"named": "named bank", "random": "random (He init)"}.get,
-    )
+    bank = widgets.draw("bank")
     if bank == "named":
-        names = st.multiselect("Named filters", inputs.NAMED_FILTERS, key="fnames")
+        names = widgets.draw("fnames")
         if not names:
             raise NormvizError("No filter is selected; pick at least one named filter.")
     else:
         names = ()
-        st.number_input("Number of filters K", 1, inputs.MAX_FILTERS, step=1, key="k")
-        st.number_input("Filter seed", 0, 2**31 - 1, step=1, key="seed")
-    ksize = st.radio("Filter size", inputs.KERNEL_SIZES, key="ksize", horizontal=True, format_func=lambda s: f"{s}×{s}")
-    relu = st.toggle("ReLU after the convolution", key="relu")
-    ss = st.session_state
-    key = (images.digest, bank, tuple(names), ss["k"], ksize, relu, ss["seed"])
+        widgets.draw("k")
+        widgets.draw("seed", label="Filter seed")
+    ksize = widgets.draw("ksize")
+    relu = widgets.draw("relu")
+    key = (images.digest, bank, tuple(names), session.get("k"), ksize, relu, session.get("seed"))
     return PageInput(_features(key, images.tensor), content_hash(("features",) + key), False)
 
 
@@ -223,30 +190,31 @@ def _array_input(messages: list[str]) -> PageInput:
         messages.append(
             "No array uploaded yet: showing the sample photos. Uploaded files never travel in a shared link."
         )
-        return _samples_input(state.SAMPLE_NAMES, 96, "crop", "auto")
+        return _default_samples()
     ((name, digest, data),) = chosen_file
     arrays = inputs.list_arrays(name, data)
     usable = [a for a in arrays if not a.problem]
     if not usable:
-        raise NormvizError(
-            " ".join(a.problem for a in arrays) or f"{inputs.display_name(name)} holds no arrays."
-        )
+        raise NormvizError(" ".join(a.problem for a in arrays) or f"{inputs.display_name(name)} holds no arrays.")
     for a in arrays:
         if a.problem:
             st.warning(md_escape(f"{a.label}: {a.problem}"))
     array_key = None
     if len(arrays) > 1:
         labels = {a.key: a.label for a in usable}
-        array_key = st.selectbox("Array", list(labels), format_func=labels.get, key="npy_key")
+        array_key = st.selectbox(
+            "Array", list(labels), format_func=labels.get, key="npy_key", persist_state=widgets.PERSIST
+        )
     chosen = next(a for a in usable if array_key in (None, a.key))
     layout = None
     if len(chosen.shape) == 4:
         guess = inputs.suggest_layout(chosen.shape)
-        if st.session_state.get("_layout_for") != (digest, chosen.key):
+        page = session.page_state()
+        if page.layout_for != (digest, chosen.key):
             if guess.certain:  # a shape that does not tell keeps the layout the user chose
-                st.session_state["layout"] = guess.layout
-            st.session_state["_layout_for"] = (digest, chosen.key)
-        layout = st.radio("Layout", inputs.LAYOUTS, key="layout", horizontal=True)
+                session.put("layout", guess.layout)
+            page.layout_for = (digest, chosen.key)
+        layout = widgets.draw("layout")
         if guess.certain:
             st.caption(md_escape(f"Suggested {guess.layout}: {guess.reason}"))
         else:

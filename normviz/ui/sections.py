@@ -10,9 +10,11 @@ import streamlit as st
 
 from ..arithmetic import worked_cell
 from ..core import NormResult
+from ..explain import ASIDE, WARNING, remarks_for
 from ..figures import gallery as gallery_fig
+from ..figures.alt_text import colorbar_alt
 from ..figures.stats import stats_csv
-from ..summary import asides_for, summary_sentence, warnings_for
+from ..summary import summary_sentence
 from . import compute
 from .text import md_escape
 
@@ -30,11 +32,14 @@ def box_key(box) -> tuple:
 
 
 def summary(res: NormResult, notices=()) -> None:
-    st.markdown(f"##### {summary_sentence(res)}")
-    for text in [*notices, *warnings_for(res)]:
+    with st.container(key="summary"):
+        st.markdown(f"### {summary_sentence(res)}")
+    remarks = remarks_for(res.spec, res.shape)
+    for text in [*notices, *(r.text for r in remarks if r.severity == WARNING)]:
         st.warning(text, icon="⚠️")
-    for text in asides_for(res):
-        st.caption(f"ℹ️ {text}")
+    for remark in remarks:
+        if remark.severity == ASIDE:
+            st.caption(f"ℹ️ {remark.text}")
 
 
 def statistics(inp, res: NormResult, group) -> None:
@@ -133,10 +138,14 @@ def gallery(inp, res: NormResult, box) -> None:
         _show([t for t in row if t.channel is not None])
 
 
-def _show(tiles) -> None:
+def _show(tiles, width: int = TILE_WIDTH) -> None:
+    """One row of tiles, sent as JPEG bytes encoded once per tile (the same bytes keep the same URL,
+    so the browser fetches an unchanged tile only once)."""
     if tiles:
         captions = [md_escape(t.caption) + (" ◆" if t.selected else "") for t in tiles]
-        st.image([t.image for t in tiles], caption=captions, width=TILE_WIDTH)
+        st.image(
+            [t.jpeg for t in tiles], caption=captions, width=width, output_format="JPEG", alt=[t.alt for t in tiles]
+        )
 
 
 def _legend(gal, is_image: bool) -> None:
@@ -144,11 +153,19 @@ def _legend(gal, is_image: bool) -> None:
     span = gal.output_range
     cols = st.columns(2)
     cols[0].image(
-        gallery_fig.colorbar(lo, hi, diverging=False),
+        compute.colorbar_jpeg(lo, hi, False),
         caption=f"input: {lo:.3g} … {hi:.3g}" + (" (pixel values)" if is_image else ""),
         width=240,
+        output_format="JPEG",
+        alt=colorbar_alt(lo, hi, diverging=False, unit="pixel values" if is_image else ""),
     )
-    cols[1].image(gallery_fig.colorbar(-span, span), caption=f"output: −{span:g} … 0 … +{span:g}", width=240)
+    cols[1].image(
+        compute.colorbar_jpeg(-span, span, True),
+        caption=f"output: −{span:g} … 0 … +{span:g}",
+        width=240,
+        output_format="JPEG",
+        alt=colorbar_alt(-span, span, diverging=True),
+    )
     st.caption(
         f"Outputs share one scale, so groups can be compared. The colour recomposition shows 0.5 + y / "
         f"{2 * gallery_fig.RGB_SPAN:g} per channel (y = ±{gallery_fig.RGB_SPAN:g} is black or full colour); "

@@ -10,13 +10,14 @@ import streamlit as st
 from ..errors import NormvizError
 from ..experiment import GN_PAPER_IMAGENET
 from ..figures.training import error_vs_batch_figure, learning_curves_figure, train_eval_figure
-from ..spec import PRESETS
-from ..state import TRAIN_BATCHES, TRAIN_NORMS, TRAIN_TASKS, page_groups
+from ..spec import PRESETS, default_groups, fit_groups
+from ..state import BY_KEY, TRAIN_NORMS
 from ..train.data import Dataset, make_dataset
 from ..train.loop import TrainSettings, plan
 from ..train.model import NormChoice
 from ..train.results import pivot, reading, rows, summarize, to_csv
 from ..train.shared import Busy, TrainingService
+from . import widgets
 from .controls import NormSettings
 from .text import md_escape
 
@@ -62,12 +63,12 @@ def _choices(picked, settings: NormSettings) -> list[NormChoice]:
     for name in TRAIN_NORMS:
         preset = PRESETS.get(name)
         if preset is not None:
-            groups = page_groups(FIRST_WIDTH) if preset.grouped else 1
+            groups = default_groups(FIRST_WIDTH) if preset.grouped else 1
             preset_choices[name] = NormChoice(name, preset.axes, groups, preset.center)
     preset_choices["No normalization"] = NormChoice("No normalization", None)
     out = []
     if "Your setting" in picked:
-        groups = max(d for d in range(1, FIRST_WIDTH + 1) if FIRST_WIDTH % d == 0 and d <= settings.groups)
+        groups = fit_groups(settings.groups, FIRST_WIDTH)
         axes = settings.axes
         mine = NormChoice("", axes, groups if "C" in axes else 1, settings.center, eps=settings.eps)
         same = [n for n in picked if n in preset_choices and preset_choices[n].axes == mine.axes
@@ -78,6 +79,15 @@ def _choices(picked, settings: NormSettings) -> list[NormChoice]:
             out.append(NormChoice(label, mine.axes, mine.groups, mine.center, eps=mine.eps))
     out += [preset_choices[n] for n in picked if n in preset_choices]
     return out
+
+
+def _pills(key: str, where):
+    """The multi-select pills of a training setting (its options, label and help from the table)."""
+    field = BY_KEY[key]
+    return where.pills(
+        field.label, list(field.options), selection_mode="multi", key=key, help=field.help,
+        persist_state=widgets.PERSIST,
+    )  # fmt: skip
 
 
 def _describe_wait(busy: Busy) -> str:
@@ -97,17 +107,11 @@ def training(settings: NormSettings) -> None:
     )
     with st.expander("The task, the data and the network", expanded=False):
         st.markdown(ABOUT_TASK.format(epochs=SETTINGS.epochs))
-    picked = st.pills(
-        "Normalizations", TRAIN_NORMS, selection_mode="multi", key="trnorms",
-        help="“Your setting” is the axes, G and centering chosen above (G fitted to the network's 8 channels).",
-    )  # fmt: skip
+    picked = _pills("trnorms", st)
     cols = st.columns([3, 3, 1])
-    task = cols[0].radio(
-        "Task", list(TRAIN_TASKS), key="trtask", format_func=lambda t: {"photo": "Photo crops", "control":
-        "Control: appearance randomized"}[t], help="\n\n".join(f"**{k}**: {v}" for k, v in TRAIN_TASKS.items()),
-    )  # fmt: skip
-    batches = cols[1].pills("Batch sizes B", TRAIN_BATCHES, selection_mode="multi", key="trbatches")
-    n_seeds = cols[2].number_input("Seeds", 1, 5, step=1, key="trseeds", help="Runs per setting, from seeds 0, 1, …")
+    task = widgets.draw("trtask", cols[0])
+    batches = _pills("trbatches", cols[1])
+    n_seeds = widgets.draw("trseeds", cols[2])
     norms = _choices(picked or (), settings)
     if not norms or not batches:
         st.info("Pick at least one normalization and one batch size.", icon="ℹ️")

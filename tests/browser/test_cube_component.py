@@ -5,6 +5,10 @@ from __future__ import annotations
 
 import io
 import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -13,7 +17,7 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect
 
 from normviz.figures.cube import cell_at_vertex
-from normviz.ui.cube_component import PLOTLY_JS, install_plotly_js, take_click
+from normviz.ui.cube_component import FOLDER, PLOTLY_JS, take_click
 
 from .conftest import save_screenshot, wait_for_app
 
@@ -37,13 +41,47 @@ def test_each_click_is_taken_once():
     assert take_click(state, "cube", {"cell": ["a", 2, 3, 4], "nonce": "4"}) is None
 
 
-def test_plotly_js_is_a_copy_in_the_component_folder(tmp_path):
-    target = install_plotly_js(tmp_path)
-    assert target == tmp_path / "plotly.min.js" and not target.is_symlink()
-    assert target.read_bytes() == PLOTLY_JS.read_bytes()
-    target.write_text("stale")
-    assert install_plotly_js(tmp_path).read_bytes() == PLOTLY_JS.read_bytes(), "a stale copy is replaced"
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["plotly.min.js"], "no temporary files are left"
+def _folder_state(folder: Path) -> dict[str, tuple[int, int]]:
+    return {str(p.relative_to(folder)): (p.stat().st_size, p.stat().st_mtime_ns) for p in folder.rglob("*")}
+
+
+def test_importing_the_component_writes_nothing_into_its_folder(tmp_path):
+    """The package folder may be read-only or shared by several processes: importing the component
+    (as each server process does) must not write there. Checked on a copy of the tracked files."""
+    tracked = subprocess.run(
+        ["git", "ls-files", "."], cwd=FOLDER, capture_output=True, text=True, check=True
+    ).stdout.split()
+    copy = tmp_path / "cube_component"
+    copy.mkdir()
+    for name in tracked:
+        shutil.copy2(FOLDER / name, copy / name)
+    before = _folder_state(copy)
+    run = subprocess.run(
+        [sys.executable, "-B", "-c", "import cube_component"], cwd=tmp_path, capture_output=True, text=True
+    )
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert _folder_state(copy) == before, "importing the component changed its folder"
+
+
+def test_vendored_plotly_js_is_the_gl3d_bundle_of_plotly_pys_version():
+    """The cube loads plotly.js's gl3d partial bundle, of the plotly.js version plotly.py bundles,
+    with its licence beside it."""
+    import plotly
+
+    def version(path: Path) -> tuple[str, str]:
+        header = path.read_text(encoding="utf-8", errors="replace")[:200]
+        found = re.search(r"plotly\.js (\([^)]*\) )?v(\d+\.\d+)\.\d+", header)
+        return found.group(1) or "", found.group(2)
+
+    bundle_kind, ours = version(PLOTLY_JS)
+    _, theirs = version(Path(plotly.__file__).parent / "package_data" / "plotly.min.js")
+    assert "gl3d" in bundle_kind and ours == theirs
+    assert PLOTLY_JS.stat().st_size < 2_000_000
+    assert (
+        "MIT" in (FOLDER / "plotly.js-LICENSE").read_text()
+        or "Permission is hereby granted" in (FOLDER / "plotly.js-LICENSE").read_text()
+    )
+    assert f'<script src="{PLOTLY_JS.name}"></script>' in (FOLDER / "index.html").read_text()
 
 
 class CubePage:
@@ -52,7 +90,10 @@ class CubePage:
     def __init__(self, page, url: str):
         self.page = page
         self.plotly_requests: list[str] = []
+        self.errors: list[str] = []
         page.on("request", lambda r: self.plotly_requests.append(r.url) if "plotly" in r.url else None)
+        page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: self.errors.append(str(e)))
         page.goto(url)
         wait_for_app(page)
         page.evaluate(
@@ -192,8 +233,12 @@ def test_cube_draws_with_webgl(streamlit_app, page):
     types = cube.frame.evaluate(f"{GRAPH}.data.map(t => t.type)")
     assert types == ["mesh3d", "mesh3d", "scatter3d"]
     assert cube.frame.evaluate(f"{GRAPH}.layout.uirevision") == "normviz-cube"
+    full_types = cube.frame.evaluate(f"{GRAPH}._fullData.map(t => [t.type, t.visible])")
+    assert full_types == [[t, True] for t in types], "a trace type the plotly.js bundle does not know"
+    assert cube.frame.locator("#cube .colorbar").count() >= 1, "the colour bar is drawn"
     canvas_png = cube.frame.locator("#cube .gl-container canvas").first.screenshot()
     assert painted_fraction(canvas_png) > 0.05, "the WebGL canvas is (almost) blank"
+    assert not cube.errors, f"the cube's frame logged errors: {cube.errors}"
     save_screenshot(page, "cube_component_first_open")
 
 
@@ -252,6 +297,6 @@ def test_dragged_camera_survives_reruns(streamlit_app, page):
     x, y, _ = cube.hover_a_box()
     cube.click_cube(x, y, clicks_after=1)
     same_camera()
-    loads = [url for url in cube.plotly_requests if url.endswith("plotly.min.js")]
+    loads = [url for url in cube.plotly_requests if url.endswith(PLOTLY_JS.name)]
     assert len(loads) == 1, f"plotly.js must load once, not on every rerun: {loads}"
     save_screenshot(page, "cube_component_after_reruns")

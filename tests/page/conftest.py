@@ -30,7 +30,7 @@ def app() -> AppTest:
 
 def summary(at: AppTest) -> str:
     """The plain-words summary sentence at the top of the page."""
-    return next(m.value for m in at.markdown if m.value.startswith("##### ")).removeprefix("##### ")
+    return next(m.value for m in at.markdown if m.value.startswith("### ")).removeprefix("### ")
 
 
 def png_bytes(array: np.ndarray) -> bytes:

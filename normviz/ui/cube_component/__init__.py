@@ -1,10 +1,11 @@
 """The tensor cube as a Streamlit component that keeps the user's camera and reports clicked cells.
 
 ``st.plotly_chart`` resets a 3D camera whenever the figure changes and does not report clicks on 3D
-traces, so the cube is drawn by a small component: an iframe that loads plotly.js once and calls
-``Plotly.react`` with the figure of each rerun, keeping the camera the user dragged to (the layout's
-fixed ``uirevision``, and the component re-applies the dragged camera while the figure's default
-camera stays the same), and sends a clicked cell back with the component message protocol.
+traces, so the cube is drawn by a small component: an iframe that loads plotly.js (its gl3d partial
+bundle, vendored here) once and calls ``Plotly.react`` with the figure of each rerun, keeping the
+camera the user dragged to (the layout's fixed ``uirevision``, and the component re-applies the
+dragged camera while the figure's default camera stays the same), and sends a clicked cell back
+with the component message protocol.
 
     cube = cube_from_result(res, selected_cell, view="paper")
     clicked = cube_chart(cube.figure, key="cube")      # (n, c, h, w) once per click, else None
@@ -12,55 +13,36 @@ camera stays the same), and sends a clicked cell back with the component message
 
 from __future__ import annotations
 
-import filecmp
-import os
-import shutil
-import tempfile
 from collections.abc import MutableMapping
 from pathlib import Path
 
-import plotly
 import streamlit as st
 import streamlit.components.v1 as components
 
+#: The component's folder, served as it is: index.html and the plotly.js it loads (vendored, never
+#: written at run time).
 FOLDER = Path(__file__).resolve().parent
-PLOTLY_JS = Path(plotly.__file__).resolve().parent / "package_data" / "plotly.min.js"
+#: plotly.js's gl3d partial bundle (npm ``plotly.js-gl3d-dist-min`` 4.1.1, MIT, licence beside it;
+#: sha256 aab04dcd9c103a92…): the plotly.js version plotly.py 7.1 bundles, 1.75 MB instead of the
+#: full 4.8 MB build. To update: ``npm pack plotly.js-gl3d-dist-min@<plotly.py's plotly.js version>``.
+PLOTLY_JS = FOLDER / "plotly-gl3d.min.js"
 
-
-def install_plotly_js(folder: Path = FOLDER) -> Path:
-    """Copy ``plotly.min.js`` from the installed plotly package into ``folder`` unless already there.
-
-    The component server does not follow a symlink out of the component's folder, so it is a copy
-    (git-ignored), written atomically so that concurrent start-ups never serve half a file.
-    """
-    target = folder / "plotly.min.js"
-    if target.is_file() and not target.is_symlink() and filecmp.cmp(PLOTLY_JS, target, shallow=False):
-        return target
-    handle, temporary = tempfile.mkstemp(prefix=".plotly-", suffix=".part", dir=folder)
-    os.close(handle)
-    try:
-        shutil.copyfile(PLOTLY_JS, temporary)
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, target)
-    finally:
-        if os.path.exists(temporary):
-            os.remove(temporary)
-    return target
-
-
-install_plotly_js()
 _cube_component = components.declare_component("cube_chart", path=str(FOLDER))
 
 
-def cube_chart(figure, *, key: str, height: int = 600) -> tuple[int, int, int, int] | None:
+def cube_chart(
+    figure, *, key: str, height: int = 600, description: str | None = None
+) -> tuple[int, int, int, int] | None:
     """Draw the cube and return the cell (n, c, h, w) the user has just clicked, else None.
 
     figure: ``CubeFigure.figure`` (a plotly figure dict) or the ``CubeFigure`` itself. key: a fixed
-    key, so the chart (and its camera) persists across reruns. Each click is returned once, on the
-    rerun it causes; clicking the same cell again returns it again.
+    key, so the chart (and its camera) persists across reruns. description: the cube in words, its
+    label for screen readers (``cube_text.cube_description``). The cube follows the page's light or
+    dark theme. Each click is returned once, on the rerun it causes; clicking the same cell again
+    returns it again.
     """
     figure = getattr(figure, "figure", figure)
-    value = _cube_component(figure=figure, height=int(height), key=key, default=None)
+    value = _cube_component(figure=figure, height=int(height), description=description, key=key, default=None)
     return take_click(st.session_state, key, value)
 
 
