@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from normviz.ui import compare, controls, cube_section, explain_tabs, input_panel, page, sections, session
+from normviz.ui import compare, controls, cube_section, explain_tabs, input_panel, page, sections, session, training_tab
 
 st.set_page_config(page_title="normviz — what a normalization layer pools", page_icon="🧊", layout="wide")
 session.start()
@@ -61,6 +61,9 @@ with tabs["Train vs eval"].container:
 with tabs["Batch size"].container:
     if tabs["Batch size"].open:
         explain_tabs.batch_size(inp, res)
+with tabs["Training"].container:
+    if tabs["Training"].open:
+        training_tab.training(settings)
 
 sections.downloads(inp, res)
 session.write_url(session.current())

@@ -8,7 +8,7 @@ import sys
 import time
 from pathlib import Path
 
-SUITES = ["kernel", "features", "app", "live", "load", "browser", "scaling", "uploads"]
+SUITES = ["kernel", "features", "app", "live", "load", "browser", "scaling", "uploads", "train"]
 
 
 def machine() -> dict:

@@ -7,6 +7,7 @@
 (1, 3, 1, 1)
 """
 
+from .backward import NormGrad, normalize_grad
 from .core import NormResult, group_box, group_of, normalize
 from .errors import NormvizError
 from .spec import AXES, PRESETS, NormSpec, Preset, default_groups, divisors, get_preset, identify, parse_axes
@@ -14,6 +15,7 @@ from .spec import AXES, PRESETS, NormSpec, Preset, default_groups, divisors, get
 __all__ = [
     "AXES",
     "PRESETS",
+    "NormGrad",
     "NormResult",
     "NormSpec",
     "NormvizError",
@@ -25,5 +27,6 @@ __all__ = [
     "group_of",
     "identify",
     "normalize",
+    "normalize_grad",
     "parse_axes",
 ]

@@ -29,6 +29,7 @@ from .inputs import (
 )
 from .running import CONVENTIONS
 from .spec import PRESETS, get_preset, parse_axes
+from .train.data import TASKS as TRAIN_TASKS
 
 CUSTOM = "Custom"
 SOURCES = ("samples", "upload", "random", "features", "npy")
@@ -209,6 +210,22 @@ def subset(key: str, options, **widget) -> Field:
     return Field(key, options, names(options), dump_names, widget="multiselect", options=options, **widget)
 
 
+def int_choices(options) -> Callable[[str], tuple[int, ...]]:
+    """A comma-separated subset of the whole numbers ``options`` (sorted)."""
+    allowed = tuple(options)
+
+    def parse(raw: str) -> tuple[int, ...]:
+        try:
+            picked = {int(p) for p in raw.split(",") if p.strip()}
+        except ValueError:
+            raise ValueError("give comma-separated whole numbers") from None
+        if not picked or not picked <= set(allowed):
+            raise ValueError(f"choose from {', '.join(map(str, allowed))}")
+        return tuple(sorted(picked))
+
+    return parse
+
+
 def preset_name(raw: str) -> str:
     """A preset by name or alias (``gn``, ``layernorm``…), or Custom; case does not matter."""
     if raw.strip().lower() == CUSTOM.lower():
@@ -220,12 +237,16 @@ def preset_name(raw: str) -> str:
 
 
 PRESET_CHOICES = (*PRESETS, CUSTOM)
-TABS = ("Channels", "Statistics", "Histograms", "Compare", "Code", "Train vs eval", "Batch size")
+TABS = ("Channels", "Statistics", "Histograms", "Compare", "Code", "Train vs eval", "Batch size", "Training")
 SAMPLE_NAMES = tuple(name for name, _ in sample_files())
 #: Largest N, C, H or W of the random tensor (their product is capped by inputs.MAX_ELEMENTS).
 MAX_RANDOM_SIDE = 4096
 LAYOUT_CHOICES = ("NCHW", "NHWC")
 PRESET_HELP = "A named layer sets the axes; changing an axis shows the layer it amounts to."
+#: What the Training tab can compare: the page's current setting, the presets, no normalization.
+TRAIN_NORMS = ("Your setting", "BatchNorm", "GroupNorm", "InstanceNorm", "LayerNorm", "LayerNorm channels-last",
+               "RMSNorm", "No normalization")  # fmt: skip
+TRAIN_BATCHES = (1, 2, 4, 8, 16, 32)
 
 FIELDS: tuple[Field, ...] = (
     # input
@@ -300,6 +321,17 @@ FIELDS: tuple[Field, ...] = (
     flag("droplast", False, name="drop_last", label="drop_last", help="Skip a last batch smaller than the batch size."),
     whole("crop", 32, 1, MAX_SIDE, name="crop size", label="Crop size", help="At most the input's height and width."),
     whole("draws", 200, 2, 2000, step=50, name="draws", label="Draws per batch size"),
+    # training (the pills are drawn by ui.training_tab)
+    pick("trtask", "photo", tuple(TRAIN_TASKS), name="training task", label="Task",
+         labels={"photo": "Photo crops", "control": "Control: appearance randomized"},
+         help="\n\n".join(f"**{k}**: {v}" for k, v in TRAIN_TASKS.items())),
+    Field("trnorms", TRAIN_NORMS[:5], names(TRAIN_NORMS), dump_names, name="normalizations to train",
+          label="Normalizations", options=TRAIN_NORMS,
+          help="“Your setting” is the axes, G and centering chosen above (G fitted to the network's 8 channels)."),
+    Field("trbatches", (2, 4, 8, 16, 32), int_choices(TRAIN_BATCHES), dump_floats, name="training batch sizes",
+          label="Batch sizes B", options=TRAIN_BATCHES,
+          help="Images a norm layer pools its statistics over; each step's 32 images are split into 32/B batches."),
+    whole("trseeds", 2, 1, 5, name="training seeds", label="Seeds", help="Runs per setting, from seeds 0, 1, …"),
 )  # fmt: skip
 BY_KEY = {f.key: f for f in FIELDS}
 

@@ -31,9 +31,9 @@ def test_benchmark_smoke_run_produces_rows_for_every_suite(tmp_path):
     assert run.returncode == 0, run.stderr[-4000:]
     report = json.loads(out.read_text())
     groups = {row["group"] for row in report["rows"]}
-    assert {"kernel", "features", "rerun", "payload", "live", "browser", "scaling", "uploads"} <= groups
+    assert {"kernel", "features", "rerun", "payload", "live", "browser", "scaling", "uploads", "train"} <= groups
     assert ("load" in groups) == (HAPROXY is not None)  # the load suite runs serve.sh, which needs haproxy
-    assert set(SUITES) == {"kernel", "features", "app", "live", "load", "browser", "scaling", "uploads"}
+    assert set(SUITES) == {"kernel", "features", "app", "live", "load", "browser", "scaling", "uploads", "train"}
     timed = [row for row in report["rows"] if "ours_ms" in row]
     assert timed and all(row["ours_ms"] > 0 for row in timed)
     assert report["machine"]["cores"] >= 1
