@@ -182,3 +182,59 @@ def test_averaging_down_gives_the_rounded_block_means(shape, scale):
     h, w = shape[0] // fh * fh, shape[1] // fw * fw
     means = img[:h, :w].astype(np.float64).reshape(h // fh, fh, w // fw, fw, *shape[2:]).mean(axis=(1, 3))
     assert np.array_equal(gallery.resample(img, scale), np.rint(means).astype(np.uint8))
+
+
+def _strip_gallery(channels=range(3)):
+    res = normviz.normalize(IMAGES, "C")
+    box = res.group_box(res.group_of(2, 0, 5, 4))
+    return gallery.build_gallery(IMAGES, res.y, samples=range(4), channels=channels, box=box, is_image=True)
+
+
+def test_strips_hold_every_tile_in_place_on_the_background():
+    gal = _strip_gallery()
+    strips = gallery.gallery_strips(gal, background=(14, 17, 23))
+    assert len(strips.whole) == 2 and len(strips.rows) == 4 and len(strips.captions) == 6
+    row = strips.rows[2]
+    tiles = [t for t in gal.rows[2] if t.channel is not None]
+    assert row.tiles == tuple(tiles)
+    th, tw = tiles[0].image.shape[:2]
+    assert row.tile_width == tw
+    # one line: input, 2 px, output, 14 px, input, 2 px, output, …
+    left = 0
+    for k, tile in enumerate(tiles):
+        assert np.array_equal(row.image[:th, left : left + tw], tile.image), k
+        gap = gallery.TILE_GAP if k % 2 == 0 else gallery.GROUP_GAP
+        if k < len(tiles) - 1:
+            assert (row.image[:, left + tw : left + tw + gap] == (14, 17, 23)).all(), k
+        left += tw + gap
+    assert row.image.shape == (th, left - gallery.GROUP_GAP, 3)
+    assert not row.image.flags.writeable
+    # a strip's text names each tile in order; captions mark the selected group's tiles
+    assert row.alt.split("; ") == [t.alt for t in tiles]
+    assert strips.captions[2 + 2] == "sample 2: c0 ◆ · c1 ◆ · c2 ◆ — each input, then its output"
+    assert strips.captions[2 + 0] == "sample 0: c0 · c1 · c2 — each input, then its output"
+    assert strips.captions[0] == "inputs: sample 0 · sample 1 · sample 2 ◆ · sample 3"
+
+
+def test_strips_wrap_between_pairs_never_inside_one():
+    gal = _strip_gallery()
+    th, tw = gal.rows[0][2].image.shape[:2]
+    pair = 2 * tw + gallery.TILE_GAP
+    row = gallery.gallery_strips(gal).rows[0]
+    narrow = gallery.strip([row.tiles[i : i + 2] for i in range(0, 6, 2)], width=2 * pair + gallery.GROUP_GAP)
+    assert narrow.image.shape == (2 * th + gallery.LINE_GAP, 2 * pair + gallery.GROUP_GAP, 3)
+    # the third pair starts the second line, at the left edge
+    assert np.array_equal(narrow.image[th + gallery.LINE_GAP :, :tw], row.tiles[4].image)
+    assert np.array_equal(narrow.image[th + gallery.LINE_GAP :, tw + gallery.TILE_GAP : pair], row.tiles[5].image)
+    assert (narrow.image[th + gallery.LINE_GAP :, pair:] == 255).all(), "the rest of the short line is background"
+    # a pair wider than the limit still gets a line of its own
+    assert gallery.strip([row.tiles[:2]], width=1).image.shape == (th, pair, 3)
+
+
+def test_a_strip_refuses_no_tiles_and_tiles_of_different_sizes():
+    gal = _strip_gallery()
+    with pytest.raises(ValueError, match="at least one tile"):
+        gallery.strip([])
+    small = gallery.build_gallery(IMAGES[:, :, :6], IMAGES[:, :, :6], samples=[0], channels=[0], is_image=True)
+    with pytest.raises(ValueError, match="one size"):
+        gallery.strip([[gal.rows[0][2], small.rows[0][2]]])

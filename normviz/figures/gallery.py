@@ -39,11 +39,70 @@ class Tile:
     channel: int | None
     selected: bool
     alt: str = ""
+    name: str = ""  # the sample's name
 
     @cached_property
     def jpeg(self) -> bytes:
         """The image as JPEG bytes, encoded on first use and kept with the tile."""
         return encode_jpeg(self.image)
+
+
+@dataclass(frozen=True)
+class Strip:
+    """Several tiles of a row as one image, uint8 (h, w, 3), on the page's background colour, so the
+    page shows a few images rather than one per tile. ``tile_width`` is one tile's width in it, in
+    pixels; ``alt`` names every tile in order."""
+
+    image: np.ndarray
+    tiles: tuple[Tile, ...]
+    tile_width: int
+
+    @property
+    def alt(self) -> str:
+        return "; ".join(t.alt for t in self.tiles)
+
+    @cached_property
+    def jpeg(self) -> bytes:
+        """The strip as JPEG bytes, encoded on first use and kept with the strip."""
+        return encode_jpeg(self.image)
+
+
+#: Gaps of a strip, in pixels: within a group of tiles (a channel's input and output), between
+#: groups, and between lines.
+TILE_GAP, GROUP_GAP, LINE_GAP = 2, 14, 10
+#: A strip wraps to a new line before it grows wider than this many pixels.
+STRIP_WIDTH = 880
+
+
+def strip(groups, background=(255, 255, 255), width: int = STRIP_WIDTH) -> Strip:
+    """Groups of equal-sized tiles (e.g. [(c0 in, c0 out), (c1 in, c1 out)]) laid out left to right
+    on ``background`` (RGB), a group never split across lines; the Strip's image is uint8 (h, w, 3)."""
+    groups = [tuple(g) for g in groups if g]
+    if not groups:
+        raise ValueError("a strip needs at least one tile")
+    th, tw = groups[0][0].image.shape[:2]
+    if any(t.image.shape[:2] != (th, tw) for g in groups for t in g):
+        raise ValueError("the tiles of a strip must all have one size")
+    span = lambda group: len(group) * tw + (len(group) - 1) * TILE_GAP  # noqa: E731
+    lines, line, used = [], [], 0
+    for group in groups:
+        if line and used + GROUP_GAP + span(group) > width:
+            lines.append(line)
+            line, used = [], 0
+        used += (GROUP_GAP if line else 0) + span(group)
+        line.append(group)
+    lines.append(line)
+    widest = max(sum(map(span, ln)) + GROUP_GAP * (len(ln) - 1) for ln in lines)
+    image = np.empty((len(lines) * th + (len(lines) - 1) * LINE_GAP, widest, 3), np.uint8)
+    image[...] = np.asarray(background, np.uint8)
+    for i, ln in enumerate(lines):
+        top, left = i * (th + LINE_GAP), 0
+        for group in ln:
+            for j, tile in enumerate(group):
+                image[top : top + th, left : left + tw] = tile.image
+                left += tw + (TILE_GAP if j < len(group) - 1 else GROUP_GAP)
+    image.flags.writeable = False
+    return Strip(image, tuple(t for g in groups for t in g), tw)
 
 
 def encode_jpeg(image: np.ndarray) -> bytes:
@@ -169,22 +228,22 @@ def build_gallery(
             rgb_in = np.rint(np.clip((np.moveaxis(x[s], 0, -1) - lo) / (hi - lo), 0, 1) * 255).astype(np.uint8)
             alt_in = tile_alt(name, "input RGB", channel=None, layer=layer, selected=whole)
             alt_out = tile_alt(name, "output RGB", channel=None, layer=layer, selected=whole)
-            row.append(_tile(rgb_in, f"{name} · input", "input RGB", s, None, whole, box, scale, alt_in))
-            row.append(_tile(rgb_output(y[s]), f"{name} · output", "output RGB", s, None, whole, box, scale, alt_out))
+            row.append(_tile(rgb_in, name, "input", "input RGB", s, None, whole, box, scale, alt_in))
+            row.append(_tile(rgb_output(y[s]), name, "output", "output RGB", s, None, whole, box, scale, alt_out))
         for ch in channels:
             marked = in_sample and ch in box[1]
             alt_in = tile_alt(name, "input", channel=ch, layer=layer, rgb_names=rgb_names, selected=marked)
             alt_out = tile_alt(name, "output", channel=ch, layer=layer, rgb_names=rgb_names, selected=marked)
             tile_in = grey(x[s, ch], lo, hi)
-            row.append(_tile(tile_in, f"{name} · c{ch} in", "input", s, ch, marked, box, scale, alt_in))
+            row.append(_tile(tile_in, name, f"c{ch} in", "input", s, ch, marked, box, scale, alt_in))
             out = apply_colormap(y[s, ch], -span, span)
-            row.append(_tile(out, f"{name} · c{ch} out", "output", s, ch, marked, box, scale, alt_out))
+            row.append(_tile(out, name, f"c{ch} out", "output", s, ch, marked, box, scale, alt_out))
         rows.append(tuple(row))
     note = _limits_note(n, c, samples, channels, h, w, scale)
     return Gallery(tuple(rows), (lo, hi), span, scale, note)
 
 
-def _tile(rgb, caption, kind, sample, channel, marked, box, scale, alt) -> Tile:
+def _tile(rgb, name, what, kind, sample, channel, marked, box, scale, alt) -> Tile:
     image = np.ascontiguousarray(resample(rgb, scale))
     if marked:
         outline(image, box[2], box[3], scale)
@@ -193,7 +252,7 @@ def _tile(rgb, caption, kind, sample, channel, marked, box, scale, alt) -> Tile:
         if image.shape[axis] < MIN_TILE_SIDE:
             image = np.repeat(image, -(-MIN_TILE_SIDE // image.shape[axis]), axis=axis)
     image.flags.writeable = False  # tiles are shared between reruns and visitors
-    return Tile(image, caption, kind, sample, channel, marked, alt)
+    return Tile(image, f"{name} · {what}", kind, sample, channel, marked, alt, name)
 
 
 def _limits_note(n, c, samples, channels, h, w, scale) -> str:
@@ -213,3 +272,35 @@ def colorbar(lo: float, hi: float, width: int = 240, height: int = 14, diverging
     """A horizontal colour-bar image (height, width, 3) for the range [lo, hi]."""
     ramp = np.linspace(lo, hi, width)[None, :].repeat(height, axis=0)
     return apply_colormap(ramp, lo, hi) if diverging else grey(ramp, lo, hi)
+
+
+@dataclass(frozen=True)
+class GalleryStrips:
+    """The gallery as a few images: for a 3-channel tensor the whole inputs and the whole outputs
+    (one strip each, else empty), then one strip per shown sample holding each channel's input
+    beside its output; one caption per strip."""
+
+    whole: tuple[Strip, ...]
+    rows: tuple[Strip, ...]
+    captions: tuple[str, ...]  # whole strips first, then rows
+
+
+def gallery_strips(gal: Gallery, background=(255, 255, 255)) -> GalleryStrips:
+    """Lay out ``gal``'s tiles as strips on ``background`` (RGB, the page's colour)."""
+    mark = lambda text, tiles: text + (" ◆" if any(t.selected for t in tiles) else "")  # noqa: E731
+    whole, captions = [], []
+    for kind, label in (("input RGB", "inputs"), ("output RGB", "outputs recomposed as colour")):
+        tiles = [t for row in gal.rows for t in row if t.kind == kind]
+        if tiles:
+            whole.append(strip([[t] for t in tiles], background))
+            captions.append(f"{label}: " + " · ".join(mark(t.name, [t]) for t in tiles))
+    rows = []
+    for row in gal.rows:
+        shown = dict.fromkeys(t.channel for t in row if t.channel is not None)
+        pairs = [[t for t in row if t.channel == ch] for ch in shown]
+        if not pairs:
+            continue
+        rows.append(strip(pairs, background))
+        names = " · ".join(mark(f"c{p[0].channel}", p) for p in pairs)
+        captions.append(f"{pairs[0][0].name}: {names} — each input, then its output")
+    return GalleryStrips(tuple(whole), tuple(rows), tuple(captions))

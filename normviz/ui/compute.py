@@ -70,6 +70,15 @@ def gallery_for(digest: str, key: tuple, _x, _res: NormResult, samples, channels
     )
 
 
+@st.cache_resource(max_entries=32, ttl=1800, show_spinner=False)
+def gallery_strips_for(digest: str, key: tuple, _x, _res: NormResult, samples, channels, box, is_image, labels, span,
+                       background):  # fmt: skip
+    """The gallery laid out as a few strips on ``background`` (the page's RGB colour), shared, read-only;
+    the other arguments as for ``gallery_for``. Returns (Gallery, GalleryStrips)."""
+    gal = gallery_for(digest, key, _x, _res, samples, channels, box, is_image, labels, span)
+    return gal, gallery.gallery_strips(gal, background)
+
+
 @st.cache_resource(max_entries=16, show_spinner=False)
 def colorbar_jpeg(lo: float, hi: float, diverging: bool) -> bytes:
     """A colour bar for [lo, hi] as JPEG bytes."""
