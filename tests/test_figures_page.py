@@ -9,7 +9,7 @@ import pytest
 import normviz
 from normviz.arithmetic import worked_cell
 from normviz.figures import gallery, histograms, stats
-from normviz.figures.colors import HIGHLIGHT, apply_colormap
+from normviz.figures.colors import DIVERGING, HIGHLIGHT, apply_colormap
 
 RNG = np.random.default_rng(0)
 IMAGES = RNG.uniform(0, 1, size=(4, 3, 12, 10)).astype(np.float32)
@@ -68,6 +68,18 @@ def test_colormap_ends_and_middle():
     rgb = apply_colormap(np.array([-2.0, 0.0, 2.0]), -2, 2)
     assert rgb[0, 2] > rgb[0, 0] and rgb[2, 0] > rgb[2, 2]  # blue for negative, red for positive
     assert (rgb[1] == 247).all()  # white at zero
+
+
+@pytest.mark.parametrize("lo, hi", [(-2.5, 2.5), (-1.0, 1.0), (0.0, 7.5)])
+def test_colormap_is_within_one_level_of_exact_interpolation(lo, hi):
+    """The table lookup against np.interp of each channel over the colour stops, in float64."""
+    values = np.concatenate([RNG.uniform(lo - 1, hi + 1, size=200_000), np.linspace(lo, hi, 5001)])
+    stops = np.linspace(lo, hi, len(DIVERGING))
+    exact = np.stack([np.interp(values, stops, DIVERGING[:, k]) for k in range(3)], axis=-1)
+    got = apply_colormap(values.astype(np.float32), lo, hi)
+    assert got.dtype == np.uint8 and got.shape == values.shape + (3,)
+    assert np.abs(got.astype(np.float64) - exact).max() <= 1.0
+    assert (np.abs(got.astype(np.float64) - np.rint(exact)) <= 1).all()
 
 
 def test_stats_table_and_csv_hold_every_group_exactly():
@@ -238,3 +250,21 @@ def test_a_strip_refuses_no_tiles_and_tiles_of_different_sizes():
     small = gallery.build_gallery(IMAGES[:, :, :6], IMAGES[:, :, :6], samples=[0], channels=[0], is_image=True)
     with pytest.raises(ValueError, match="one size"):
         gallery.strip([[gal.rows[0][2], small.rows[0][2]]])
+
+
+def test_outline_of_a_large_image_lies_on_the_averaged_block_of_its_cell():
+    """181×181 is shown averaged over 2×2 blocks (90×90): cell (100, 60) is pixel (50, 30)."""
+    x = RNG.normal(size=(1, 1, 181, 181)).astype(np.float32)
+    res = normviz.normalize(x, "C")  # one group per cell
+    box = res.group_box(res.group_of(0, 0, 100, 60))
+    gal = gallery.build_gallery(x, res.y, samples=[0], channels=[0], box=box)
+    tile = gal.rows[0][0]
+    assert tile.image.shape == (90, 90, 3) and "averaged over 2×2 blocks" in gal.note
+    marked = np.argwhere((tile.image == np.array(HIGHLIGHT)).all(axis=-1))
+    assert marked.min(axis=0).tolist() == [50, 30] and marked.max(axis=0).tolist() == [50, 30]
+    # the tile's other pixels are the block means of the input, coloured
+    means = x[0, 0, :180, :180].reshape(90, 2, 90, 2).mean(axis=(1, 3))
+    lo, hi = gal.input_range
+    level = np.rint(np.clip((means - lo) / (hi - lo), 0, 1) * 255)
+    keep = (tile.image != np.array(HIGHLIGHT)).any(axis=-1)
+    assert np.abs(tile.image[..., 0][keep].astype(int) - level[keep]).max() <= 1

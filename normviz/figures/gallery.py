@@ -8,6 +8,7 @@ recomposed as colour. The selected group's cells are outlined.
 from __future__ import annotations
 
 import io
+import math
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -153,6 +154,34 @@ def display_scale(height: int, width: int, side: int = TILE_SIDE) -> float:
     return side / longest
 
 
+def block_factor(scale: float) -> int:
+    """For a ``scale`` < 1: the side of the square blocks averaged into one screen pixel."""
+    return math.ceil(1 / scale - 1e-9)
+
+
+def shrink(values: np.ndarray, scale: float) -> np.ndarray:
+    """Images (..., H, W) averaged over blocks as ``resample`` does for a ``scale`` < 1 (float32), or
+    ``values`` itself for ``scale`` ≥ 1: large tiles are coloured after averaging, on 1/f² of the pixels."""
+    if scale >= 1:
+        return values
+    f = block_factor(scale)
+    fh, fw = min(f, values.shape[-2]), min(f, values.shape[-1])
+    h, w = values.shape[-2] // fh * fh, values.shape[-1] // fw * fw
+    cut, total = values[..., :h, :w], None
+    for i in range(fh):  # strided slices added in float32: a few adds of a value each, no reduction
+        for j in range(fw):
+            part = cut[..., i::fh, j::fw]
+            total = part.astype(np.float32) if total is None else np.add(total, part, out=total)
+    return np.multiply(total, np.float32(1 / (fh * fw)), out=total)
+
+
+def _pixel(index: int, length: int, scale: float) -> int:
+    """Screen pixel of cell ``index`` along an axis of ``length`` cells (as ``resample`` lays them out)."""
+    if scale >= 1:
+        return index * int(scale)
+    return index // min(block_factor(scale), length)
+
+
 def resample(img: np.ndarray, scale: float) -> np.ndarray:
     """Nearest-neighbour upscaling by an integer ``scale`` ≥ 1, or block averaging for ``scale`` < 1.
 
@@ -160,7 +189,7 @@ def resample(img: np.ndarray, scale: float) -> np.ndarray:
     if scale >= 1:
         k = int(scale)
         return np.repeat(np.repeat(img, k, axis=0), k, axis=1)
-    f = int(np.ceil(1 / scale))
+    f = block_factor(scale)
     fh, fw = min(f, img.shape[0]), min(f, img.shape[1])  # a side shorter than f becomes one pixel
     h, w = img.shape[0] // fh * fh, img.shape[1] // fw * fw
     shape = (h // fh, fh, w // fw, fw, *img.shape[2:])
@@ -173,11 +202,14 @@ def resample(img: np.ndarray, scale: float) -> np.ndarray:
     return blocks.astype(img.dtype)
 
 
-def outline(image: np.ndarray, rows: range, cols: range, scale: float, thickness: int = 2) -> np.ndarray:
-    """Draw a HIGHLIGHT rectangle around tensor cells rows × cols on an upscaled ``image`` (in place)."""
+def outline(image: np.ndarray, rows: range, cols: range, scale: float, shape=None, thickness: int = 2) -> np.ndarray:
+    """Draw a HIGHLIGHT rectangle around tensor cells rows × cols on ``image`` (in place): the
+    tensor's (H, W) ``shape`` (default: the image's) resampled by ``scale``."""
     h, w = image.shape[:2]
-    top, bottom = int(rows.start * scale), min(h, max(int(rows.stop * scale), int(rows.start * scale) + 1))
-    left, right = int(cols.start * scale), min(w, max(int(cols.stop * scale), int(cols.start * scale) + 1))
+    th, tw = shape if shape is not None else (h, w)
+    top, left = _pixel(rows.start, th, scale), _pixel(cols.start, tw, scale)
+    bottom = min(h, max(_pixel(rows.stop, th, scale), top + 1))
+    right = min(w, max(_pixel(cols.stop, tw, scale), left + 1))
     t = max(1, min(thickness, (bottom - top) // 2 or 1, (right - left) // 2 or 1))
     color = np.array(HIGHLIGHT, np.uint8)
     image[top : top + t, left:right] = color
@@ -203,50 +235,59 @@ def build_gallery(
     is_image: bool = False,
     labels=None,
     out_range: float | None = None,
+    in_range: tuple[float, float] | None = None,
     layer: str = "normalization",
 ) -> Gallery:
     """Tiles for the chosen samples and channels.
 
     x, y: (N, C, H, W) input and output. samples, channels: indices to show. box: the selected
     group's four ranges over N, C, H, W (``NormResult.group_box``) or None. labels: one name per
-    sample. out_range: the shared output range (default ``output_range(y)``). layer: what made y,
+    sample. out_range: the shared output range (default ``output_range(y)``); in_range: the inputs'
+    (default ``input_range(x, is_image)``). layer: what made y,
     for the images' text alternatives ("InstanceNorm" → "coffee, channel 2, after InstanceNorm").
     """
     n, c, h, w = x.shape
     samples, channels = list(samples), list(channels)
-    lo, hi = input_range(x, is_image)
+    lo, hi = in_range if in_range is not None else input_range(x, is_image)
     span = out_range if out_range is not None else output_range(y)
     scale = display_scale(h, w)
     rgb_names = is_image and c == 3  # a photo's channels are red, green and blue
+    # the shown images, averaged down first when large (then coloured): (samples, channels, h', w')
+    needed = list(range(c)) if c == 3 else channels
+    column = {ch: k for k, ch in enumerate(needed)}
+    xs = shrink(x[np.ix_(samples, needed)], scale)
+    ys = shrink(y[np.ix_(samples, needed)], scale)
     rows = []
-    for s in samples:
+    for i, s in enumerate(samples):
         name = labels[s] if labels is not None and s < len(labels) else f"sample {s}"
         row = []
         in_sample = box is not None and s in box[0]
         if c == 3:
             whole = in_sample and len(box[1]) == 3
-            rgb_in = np.rint(np.clip((np.moveaxis(x[s], 0, -1) - lo) / (hi - lo), 0, 1) * 255).astype(np.uint8)
+            rgb_in = np.rint(np.clip((np.moveaxis(xs[i], 0, -1) - lo) / (hi - lo), 0, 1) * 255).astype(np.uint8)
             alt_in = tile_alt(name, "input RGB", channel=None, layer=layer, selected=whole)
             alt_out = tile_alt(name, "output RGB", channel=None, layer=layer, selected=whole)
-            row.append(_tile(rgb_in, name, "input", "input RGB", s, None, whole, box, scale, alt_in))
-            row.append(_tile(rgb_output(y[s]), name, "output", "output RGB", s, None, whole, box, scale, alt_out))
+            rgb_out = rgb_output(ys[i])
+            row.append(_tile(rgb_in, name, "input", "input RGB", s, None, whole, box, scale, alt_in, (h, w)))
+            row.append(_tile(rgb_out, name, "output", "output RGB", s, None, whole, box, scale, alt_out, (h, w)))
         for ch in channels:
             marked = in_sample and ch in box[1]
             alt_in = tile_alt(name, "input", channel=ch, layer=layer, rgb_names=rgb_names, selected=marked)
             alt_out = tile_alt(name, "output", channel=ch, layer=layer, rgb_names=rgb_names, selected=marked)
-            tile_in = grey(x[s, ch], lo, hi)
-            row.append(_tile(tile_in, name, f"c{ch} in", "input", s, ch, marked, box, scale, alt_in))
-            out = apply_colormap(y[s, ch], -span, span)
-            row.append(_tile(out, name, f"c{ch} out", "output", s, ch, marked, box, scale, alt_out))
+            tile_in = grey(xs[i, column[ch]], lo, hi)
+            row.append(_tile(tile_in, name, f"c{ch} in", "input", s, ch, marked, box, scale, alt_in, (h, w)))
+            out = apply_colormap(ys[i, column[ch]], -span, span)
+            row.append(_tile(out, name, f"c{ch} out", "output", s, ch, marked, box, scale, alt_out, (h, w)))
         rows.append(tuple(row))
     note = _limits_note(n, c, samples, channels, h, w, scale)
     return Gallery(tuple(rows), (lo, hi), span, scale, note)
 
 
-def _tile(rgb, name, what, kind, sample, channel, marked, box, scale, alt) -> Tile:
-    image = np.ascontiguousarray(resample(rgb, scale))
+def _tile(rgb, name, what, kind, sample, channel, marked, box, scale, alt, shape) -> Tile:
+    """A tile from ``rgb`` (already averaged down when ``scale`` < 1) of a tensor image of (H, W) ``shape``."""
+    image = np.ascontiguousarray(resample(rgb, scale) if scale >= 1 else rgb)
     if marked:
-        outline(image, box[2], box[3], scale)
+        outline(image, box[2], box[3], scale, shape)
     # a very long, thin tensor (1 × 1000) would be under a pixel thick on screen: stretch its short side
     for axis in (0, 1):
         if image.shape[axis] < MIN_TILE_SIDE:
@@ -263,7 +304,7 @@ def _limits_note(n, c, samples, channels, h, w, scale) -> str:
         parts.append(f"{len(channels)} of {c} channels")
     text = "Showing " + " and ".join(parts) + "." if parts else ""
     if scale < 1:
-        f = int(np.ceil(1 / scale))
+        f = block_factor(scale)
         text += f" Images of {h}×{w} are shown averaged over {f}×{f} blocks."
     return text.strip()
 

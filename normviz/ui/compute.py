@@ -66,6 +66,7 @@ def gallery_for(digest: str, key: tuple, _x, _res: NormResult, samples, channels
         is_image=is_image,
         labels=labels,
         out_range=span,
+        in_range=input_span(digest, _x, is_image),
         layer=layer_phrase(_res.spec, _res.shape),
     )
 
@@ -83,6 +84,12 @@ def gallery_strips_for(digest: str, key: tuple, _x, _res: NormResult, samples, c
 def colorbar_jpeg(lo: float, hi: float, diverging: bool) -> bytes:
     """A colour bar for [lo, hi] as JPEG bytes."""
     return gallery.encode_jpeg(gallery.colorbar(lo, hi, diverging=diverging))
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def input_span(digest: str, _x, is_image: bool) -> tuple[float, float]:
+    """The inputs' shared display range: the same for every setting of one input."""
+    return gallery.input_range(_x, is_image)
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
