@@ -64,6 +64,27 @@ def test_output_range_is_symmetric_and_robust():
     assert 2.5 <= span <= 3.5 and span * 2 == int(span * 2)
 
 
+@pytest.mark.parametrize("size", [1, 2, 3, 10, 1001, 50_000])
+def test_quantiles_match_numpy_percentile(size):
+    values = RNG.standard_t(3, size=size).astype(np.float32)
+    values[: size // 7] = 1.5  # ties
+    qs = [0.0, 0.005, 0.5, 0.995, 1.0]
+    expected = np.percentile(values.astype(np.float64), [100 * q for q in qs])
+    got = gallery.quantiles(values, qs)
+    # both interpolate between the same two float32 ranks in float64: a few units in the last place
+    assert np.allclose(got, expected, rtol=1e-12, atol=0)
+
+
+def test_ranges_of_a_large_tensor_come_from_contiguous_runs_and_agree_with_the_whole():
+    y = RNG.normal(size=(3, 5, 300, 400)).astype(np.float32)  # 1.8 M values: sampled
+    sample = gallery._sample(y)
+    assert sample.size == gallery.SAMPLE_RUNS * gallery.SAMPLE_RUN and np.shares_memory(sample, y)
+    whole = np.percentile(np.abs(y), 99.5)
+    assert gallery.output_range(y) == max(1.0, np.ceil(whole * 2) / 2)
+    lo, hi = gallery.input_range(y, is_image=False)
+    assert abs(lo - np.percentile(y, 0.5)) < 0.05 and abs(hi - np.percentile(y, 99.5)) < 0.05
+
+
 def test_colormap_ends_and_middle():
     rgb = apply_colormap(np.array([-2.0, 0.0, 2.0]), -2, 2)
     assert rgb[0, 2] > rgb[0, 0] and rgb[2, 0] > rgb[2, 2]  # blue for negative, red for positive

@@ -127,12 +127,39 @@ class Gallery:
     note: str
 
 
+#: Ranges are estimated from at most SAMPLE_RUNS × SAMPLE_RUN values: evenly spaced contiguous runs,
+#: read a cache line at a time (one value per line of a large tensor would read all of it).
+SAMPLE_RUNS, SAMPLE_RUN = 1024, 1024
+
+
+def _sample(values: np.ndarray) -> np.ndarray:
+    """All of ``values`` flattened, or SAMPLE_RUNS evenly spaced runs of SAMPLE_RUN values (a view)."""
+    flat = values.reshape(-1)
+    if flat.size <= SAMPLE_RUNS * SAMPLE_RUN:
+        return flat
+    stride = flat.size // SAMPLE_RUNS
+    return flat[: SAMPLE_RUNS * stride].reshape(SAMPLE_RUNS, stride)[:, :SAMPLE_RUN]
+
+
+def quantiles(values: np.ndarray, qs) -> list[float]:
+    """``np.percentile(values, 100·q)`` for each q in ``qs`` (linear interpolation between the two
+    nearest ranks), each from one partial sort (np.partition) of a copy: several times faster."""
+    flat = np.array(values).reshape(-1)
+    out = []
+    for q in qs:
+        place = q * (flat.size - 1)
+        k = int(place)
+        flat.partition(k)
+        low = float(flat[k])
+        high = float(flat[k + 1 :].min()) if k + 1 < flat.size else low  # the next rank: the least above k
+        out.append(low + (high - low) * (place - k))
+    return out
+
+
 def output_range(y: np.ndarray) -> float:
     """A shared symmetric display range for outputs: the 99.5th percentile of |y| (at least 1),
-    rounded up to a half. Estimated from at most ~1 M evenly spaced values."""
-    flat = y.reshape(-1)
-    step = max(1, flat.size // 1_000_000)
-    top = float(np.percentile(np.abs(flat[::step]), 99.5)) if flat.size else 1.0
+    rounded up to a half, estimated from a sample (``_sample``)."""
+    top = quantiles(np.abs(_sample(y)), [0.995])[0] if y.size else 1.0
     return max(1.0, np.ceil(top * 2) / 2)
 
 
@@ -140,9 +167,7 @@ def input_range(x: np.ndarray, is_image: bool) -> tuple[float, float]:
     """Display range shared by all input tiles: [0, 1] for images, else robust min/max."""
     if is_image:
         return 0.0, 1.0
-    flat = x.reshape(-1)
-    step = max(1, flat.size // 1_000_000)
-    lo, hi = np.percentile(flat[::step], [0.5, 99.5])
+    lo, hi = quantiles(_sample(x), [0.005, 0.995])
     return (float(lo), float(hi)) if hi > lo else (float(lo) - 0.5, float(lo) + 0.5)
 
 
