@@ -42,11 +42,14 @@ class SessionError(RuntimeError):
 
 @dataclass
 class Widget:
-    """A widget seen in a run: its element id, proto type (``button_group``, ``selectbox``, …), labels."""
+    """A widget seen in a run: its element id, proto type (``button_group``, ``selectbox``, …), labels,
+    and the fragment it was drawn in ("" outside any): a change reruns only that fragment, as a
+    browser asks."""
 
     id: str
     kind: str
     options: tuple[str, ...] = ()
+    fragment: str = ""
 
     @property
     def key(self) -> str | None:
@@ -201,18 +204,20 @@ class Session:
         return state
 
     async def set(self, key: str, value, *, timeout: float = 120) -> Run:
-        """Set widget ``key`` to ``value`` and wait for the rerun to finish."""
+        """Set widget ``key`` to ``value`` and wait for the rerun (of its fragment, if it has one) to finish."""
         state = self.state_for(key, value)
         self.states[state.id] = state
-        return await self.rerun(timeout=timeout)
+        return await self.rerun(timeout=timeout, fragment=self.widget(key).fragment)
 
-    async def rerun(self, timeout: float = 120) -> Run:
-        """Send rerun_script with every widget state set so far; read until the run finishes."""
+    async def rerun(self, timeout: float = 120, fragment: str = "") -> Run:
+        """Send rerun_script with every widget state set so far (for ``fragment`` only, if given);
+        read until the run finishes."""
         if self._ws is None:
             raise SessionError("not connected")
         msg = BackMsg()
         client = msg.rerun_script
         client.query_string = self.query
+        client.fragment_id = fragment
         client.widget_states.widgets.extend(self.states.values())
         client.cached_message_hashes.extend(sorted(self.cached))
         start = time.perf_counter()
@@ -278,7 +283,7 @@ class Session:
             return
         element_id = getattr(proto, "id", "") if proto is not None else ""
         if isinstance(element_id, str) and element_id.startswith("$$ID"):
-            w = Widget(element_id, kind, _option_labels(kind, proto))
+            w = Widget(element_id, kind, _option_labels(kind, proto), delta.fragment_id)
             self.widgets[w.key or w.id] = w
 
 
