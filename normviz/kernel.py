@@ -33,10 +33,9 @@ BLOCK_ELEMENTS = 1 << 19
 FUSED_GROUP_LIMIT = 1 << 22
 #: Longest run summed in the data's precision before the sum moves to float64.
 CHUNK = 512
-#: Rows of at least SAMPLE_FROM values take their rough mean from about ROUGH_SAMPLE evenly spaced
-#: values instead of a pass over all of them.
-ROUGH_SAMPLE, SAMPLE_FROM = 256, 4096
 _STAT_AXES = (0, 2, 3, 4)  # N, Cg, H, W in the (N, G, Cg, H, W) view
+_HELPERS = 7  # threads beyond the caller's (normviz.core.default_threads allows at most 8 in all)
+_POOL = ThreadPoolExecutor(max_workers=_HELPERS, thread_name_prefix="normviz-kernel")
 
 
 class NonFinite(Exception):
@@ -104,17 +103,28 @@ class Kernel:
         return y5.reshape(self.shape), mean5, m2_5 / self.count
 
     def _map(self, func, items):
-        """``[func(item) for item in items]`` on the thread pool; NaN/Inf are caught by the caller
-        from the statistics, so numpy's floating-point warnings are silenced in every worker."""
+        """``[func(item) for item in items]`` on ``threads`` threads (this one and pool helpers),
+        each taking the next item as it finishes one. NaN/Inf are caught by the caller from the
+        statistics, so numpy's floating-point warnings are silenced in every worker."""
+        results = [None] * len(items)
+        todo = iter(enumerate(items))  # shared: the GIL makes each next() atomic
 
-        def quiet(item):
+        def work():
             with np.errstate(all="ignore"):
-                return func(item)
+                for i, item in todo:
+                    results[i] = func(item)
 
-        if self.threads <= 1 or len(items) <= 1:
-            return [quiet(item) for item in items]
-        with ThreadPoolExecutor(max_workers=min(self.threads, len(items))) as pool:
-            return list(pool.map(quiet, items))
+        helpers = [_POOL.submit(work) for _ in range(min(self.threads, len(items), _HELPERS + 1) - 1)]
+        try:
+            work()
+        except BaseException:
+            for _ in todo:  # the helpers stop after their current item
+                pass
+            raise
+        finally:
+            for helper in helpers:
+                helper.result()
+        return results
 
     # -- blocks ---------------------------------------------------------------------------------------
     def _arrange(self, sl):
@@ -135,20 +145,25 @@ class Kernel:
 
     def _stats(self, a, red, rows, out=None):
         """(K, dev, mean, M2) of ``a`` over ``red`` (keepdims): K a rough mean in the working
-        precision, dev = a − K (written into ``out`` if given), mean and M2 = Σ(x − mean)² in float64."""
+        precision, dev = a − K (written into ``out`` if given; ``a`` itself when K = 0), mean and
+        M2 = Σ(x − mean)² in float64."""
         n = math.prod(a.shape[ax] for ax in red)
-        if rows and a.shape[-1] >= SAMPLE_FROM:
-            sample = a[..., :: a.shape[-1] // ROUGH_SAMPLE]
-            rough = _reduce64(_reduce64(sample, (sample.ndim - 1,)), red[:-1])
-            shift = (rough * (1.0 / (sample.shape[-1] * (n // a.shape[-1])))).astype(self.work)
-            shift, dev, mean, m2 = self._shifted(a, red, rows, shift, n, out)
-            # K from a sample can land far from the mean: then redo the block with the mean as K
-            far = (mean - shift) ** 2 * 16 > m2 / n
-            if not np.any(far):
-                return shift, dev, mean, m2
-            return self._shifted(a, red, rows, mean.astype(self.work), n, out)
-        rough = _reduce64(_row_sums(a, False), red[:-1]) if rows else _reduce64(a, red)
-        return self._shifted(a, red, rows, (rough * (1.0 / n)).astype(self.work), n, out)
+        if not rows:
+            rough = _reduce64(a, red)
+            return self._shifted(a, red, rows, (rough * (1.0 / n)).astype(self.work), n, out)
+        # K = 0 first: then the deviations are the data itself and need no pass of their own
+        s1 = _reduce64(_row_sums(a, False), red[:-1])
+        s2 = _reduce64(_row_sums(a, True), red[:-1])
+        mean = s1 * (1.0 / n)
+        m2 = s2 - s1 * mean
+        if _near(mean, m2, n):
+            return 0.0, a, mean, np.maximum(m2, 0.0, out=m2)
+        # else K is that mean; should it still land far from the mean of the deviations (a
+        # large offset rounds in those sums), the block is redone with the better mean
+        shift, dev, mean, m2 = self._shifted(a, red, rows, mean.astype(self.work), n, out)
+        if _near(mean - shift, m2, n):
+            return shift, dev, mean, m2
+        return self._shifted(a, red, rows, mean.astype(self.work), n, out)
 
     def _shifted(self, a, red, rows, shift, n, out):
         dev = np.subtract(a, shift, out=self._scratch(a.shape) if out is None else out)
@@ -160,15 +175,16 @@ class Kernel:
 
     def _fused(self, sl, y5, mean5, m2_5):
         a, red, rows, keep5 = self._arrange(sl)
+        out = y5[sl].reshape(a.shape)
         # in float32 the deviations go straight into the output, which _emit then scales in place
-        out = y5[sl].reshape(a.shape) if self.work == np.float32 and self.center else None
-        shift, dev, mean, m2 = self._stats(a, red, rows, out)
-        _check_finite(mean, m2)
+        shift, dev, mean, m2 = self._stats(a, red, rows, out if self.work == np.float32 and self.center else None)
+        if dev is not a:  # (K = 0 was accepted only with finite statistics)
+            _check_finite(mean, m2)
         self._pin_constant(mean, m2, a, red)
         index = self._stat_index(sl)
         mean5[index] = mean.reshape(keep5)
         m2_5[index] = m2.reshape(keep5)
-        self._emit(sl, y5, a, dev, shift, mean, m2 / self.count)
+        self._emit(sl, out, a, dev, shift, mean, m2 * (1.0 / self.count))
 
     def _partial(self, sl):
         a, red, rows, keep5 = self._arrange(sl)
@@ -183,28 +199,32 @@ class Kernel:
         var = m2_5[index].reshape(mean.shape) / self.count
         shift = mean.astype(self.work)
         dev = np.subtract(a, shift, out=self._scratch(a.shape)) if self.center else None
-        self._emit(sl, y5, a, dev, shift, mean, var)
+        self._emit(sl, y5[sl].reshape(a.shape), a, dev, shift, mean, var)
 
-    def _emit(self, sl, y5, a, dev, shift, mean, var):
-        """Write y = (x − K)·s + (β − (μ − K)·s), s = γ / √(σ² + ε), for the block at ``sl``."""
-        spread = var if self.center else var + mean**2
-        scale = _param(self.gamma5, sl, a.shape) / np.sqrt(spread + self.eps)
+    def _emit(self, sl, out, a, dev, shift, mean, var):
+        """Write y = (x − K)·s + (β − (μ − K)·s), s = γ / √(σ² + ε), for the block at ``sl``
+        into ``out`` (the block of y in the working form of ``a``)."""
+        scale = 1.0 / np.sqrt((var if self.center else var + mean * mean) + self.eps)
+        if self.gamma5 is not None:
+            scale = scale * _param(self.gamma5, sl, a.shape)
         scale_w = scale.astype(self.work)
-        out = y5[sl].reshape(a.shape)
         if self.center:
             # with the rounded scale, a constant group's two terms cancel exactly
-            offset = -(mean - shift) * scale_w.astype(np.float64)
+            offset = (shift - mean) * scale_w
             np.multiply(dev, scale_w, out=out)
         else:
-            offset = np.zeros(1)
+            offset = 0.0
             np.multiply(a, scale_w, out=out)
         if self.beta5 is not None:
             offset = offset + _param(self.beta5, sl, a.shape)
         if np.any(offset):
-            np.add(out, offset.astype(self.work), out=out)
+            np.add(out, np.asarray(offset, self.work), out=out)
 
     def _pin_constant(self, mean, m2, a, red):
         """Groups whose values are all equal get that value as exact mean and zero M2 (→ y = β)."""
+        # (64·spacing(float32(μ)))² ≤ μ²·2⁻³³ for normal float32 μ, 2⁻²⁸⁶ below: most blocks stop here
+        if np.all(m2 > (mean * mean * 2.0**-33 + 2.0**-286) * self.count):
+            return
         tiny = (np.spacing(np.abs(mean).astype(np.float32)).astype(np.float64) * 64) ** 2 * self.count
         if not np.any(m2 <= tiny):
             return
@@ -247,6 +267,12 @@ def _blocks(shape, whole_axes, target) -> list[tuple[slice, ...]]:
     return list(product(*(choices[ax] for ax in range(len(shape)))))
 
 
+def _near(offset, m2, n) -> bool:
+    """Whether every group's mean lies within σ/4 of its K (``offset`` = mean − K), all finite."""
+    gap = m2 * (1.0 / n) - offset * offset * 16
+    return bool(gap.min() >= 0 and m2.max() < math.inf)
+
+
 def _keepdims(shape, red):
     return tuple(1 if ax in red else s for ax, s in enumerate(shape))
 
@@ -265,16 +291,30 @@ def _row_sums(a, squares: bool):
     Only short dot products are used: OpenBLAS runs a long one, or a matrix product, on its own
     threads, which busy-wait afterwards and slow every core down."""
     length = a.shape[-1]
-    q, tail = divmod(length, CHUNK)
-    total = np.zeros(a.shape[:-1] + (1,))
+    run = _run_length(length, CHUNK)
+    q, tail = divmod(length, run)
     if q:
-        runs = a[..., : q * CHUNK].reshape(a.shape[:-1] + (q, CHUNK))
-        part = np.vecdot(runs, runs if squares else _ones(CHUNK, a.dtype))
-        total += np.add.reduce(part, axis=-1, keepdims=True, dtype=np.float64)
+        runs = a[..., : q * run].reshape(a.shape[:-1] + (q, run))
+        part = np.vecdot(runs, runs if squares else _ones(run, a.dtype))
+        total = np.add.reduce(part, axis=-1, keepdims=True, dtype=np.float64)
+    else:
+        total = np.zeros(a.shape[:-1] + (1,))
     if tail:
-        rest = a[..., q * CHUNK :]
+        rest = a[..., q * run :]
         total += np.vecdot(rest, rest if squares else _ones(tail, a.dtype))[..., None]
     return total
+
+
+@lru_cache(maxsize=256)
+def _run_length(length, most):
+    """The run length for sums of ``length`` values: the longest at most ``most`` that divides
+    ``length`` (one dot product call, no tail) if one of at least ``most`` / 2 does, else ``most``."""
+    if length <= most:
+        return length
+    for run in range(most, max(most // 2, 1) - 1, -1):
+        if length % run == 0:
+            return run
+    return most
 
 
 @lru_cache(maxsize=64)

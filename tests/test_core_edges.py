@@ -9,6 +9,7 @@ import normviz
 from normviz import kernel
 from tests.reference import loop_normalize, output_bound
 
+F32_EPS = float(np.finfo(np.float32).eps)
 ALL_AXES = ["".join(s) for k in range(5) for s in itertools.combinations("NCHW", k)]
 
 
@@ -196,28 +197,38 @@ def test_error_type_is_a_value_error():
     assert issubclass(normviz.NormvizError, ValueError)
 
 
-@pytest.mark.parametrize("axes", ["HW", "CHW", "NHW", "W"])
-@pytest.mark.parametrize("outliers", [False, True])
-def test_rough_mean_from_a_sample_keeps_float32_precision(monkeypatch, axes, outliers):
-    """Long rows take their rough mean K from a sample; where the sample hits outliers and K lands
-    far from the mean, the block is redone with the mean (counted here), and the output keeps
-    float32 precision at a 1e4 offset either way."""
-    monkeypatch.setattr(kernel, "ROUGH_SAMPLE", 4)
-    monkeypatch.setattr(kernel, "SAMPLE_FROM", 8)
-    rng = np.random.default_rng(10)
-    x = rng.normal(size=(3, 4, 5, 6)) + 1e4
-    if outliers:  # the sampled positions (every 6th or 7th value of a row) all sit far above the rest
-        flat = x.reshape(3, 4, 30)
-        flat[..., ::6] += 40
-        flat[..., ::7] += 40
-    x = x.astype(np.float32)
+def _count_shifted(monkeypatch):
     calls = []
     shifted = kernel.Kernel._shifted
     monkeypatch.setattr(kernel.Kernel, "_shifted", lambda self, *a: calls.append(1) or shifted(self, *a))
+    return calls
+
+
+@pytest.mark.parametrize("axes", ["HW", "CHW", "NHW", "W"])
+@pytest.mark.parametrize("ratio", [0.0, 0.2, 0.3, 3.0, 1e4])
+def test_deviations_from_zero_only_where_zero_is_near_every_mean(monkeypatch, axes, ratio):
+    """Rows take K = 0 (the data as its own deviations) only when every group's mean lies within
+    σ/4 of 0; otherwise the block is redone with the mean as K (counted here). Either way the
+    output keeps float32 precision and the statistics match the reference."""
+    rng = np.random.default_rng(10)
+    z = rng.normal(size=(3, 4, 5, 6))
+    red = tuple(i for i, a in enumerate("NCHW") if a in axes and a != "C")
     groups = 2 if "C" in axes else 1
+    if "C" in axes:  # standardize each group of 2 channels exactly, then shift it by ratio·σ
+        z = z.reshape(3, 2, 2, 5, 6)
+        z = (z - z.mean(axis=(2, 3, 4), keepdims=True)) / z.std(axis=(2, 3, 4), keepdims=True)
+        z = z.reshape(3, 4, 5, 6)
+    else:
+        z = (z - z.mean(axis=red, keepdims=True)) / z.std(axis=red, keepdims=True)
+    x = (z + ratio).astype(np.float32)
+    calls = _count_shifted(monkeypatch)
     res = normviz.normalize(x, axes, groups=groups, threads=1)
-    y_ref, _ = loop_normalize(x, axes, groups)
-    assert np.abs(res.y - y_ref).max() < 1e-6
-    if outliers and axes != "W":  # (a row of W = 6 values is too short to be sampled)
-        blocks = len(kernel._blocks(kernel.Kernel(x, res.spec, None, None, 1, np.float32).view5, (), 1 << 40))
-        assert len(calls) > blocks, "the block whose sample hit the outliers was not redone"
+    y_ref, stats = loop_normalize(x, axes, groups)
+    tolerance = 1e-6 if ratio > 1 else output_bound(y_ref)
+    assert (np.abs(res.y - y_ref) <= tolerance).all()
+    var = np.array([v for _, v, _ in stats.values()])
+    np.testing.assert_allclose(np.sort(res.var.ravel()), np.sort(var), rtol=8 * F32_EPS)
+    if ratio <= 0.2:
+        assert not calls, "a block whose means all lie within σ/4 of 0 still took a subtraction pass"
+    else:
+        assert calls, "a block with a mean beyond σ/4 of 0 was not redone with the mean"
