@@ -3,18 +3,23 @@
 The tensor is viewed as five axes (N, G, Cg, H, W): channels split into G groups of Cg channels when
 C is reduced, or G = C groups of one channel when C is kept. A statistic reduces some of N, Cg, H, W.
 
-Accuracy: in each block the kernel takes a rough mean K per group (over long contiguous runs, the
-mean of an evenly spaced sample; a block whose K lands more than σ/4 from a group's mean is redone
-with the mean as K, so the shift costs at most 1/16 of σ² in cancellation), forms exact shifted deviations
-x − K, and sums them and their squares in the data's precision over runs of at most ``CHUNK``
-contiguous values (BLAS dot products); every sum above that — across runs, rows and blocks — is
-float64, blocks are merged with Chan's formula, and the mean is K plus the mean deviation. So there
-is no E[x²] − E[x]² cancellation and a 1e4 offset costs nothing. The output is formed from the
-deviations, y = (x − K)·s + (β − (μ − K)·s), which keeps the low bits of μ that float32 cannot hold.
+Accuracy: every group is summed as deviations x − K from a shift K within σ/4 of its mean μ, so
+Σ(x − K)² = M2 + n(μ − K)² ≤ (1 + 1/16)·M2 and the shift costs at most 1/16 of σ² in
+cancellation. Over contiguous rows (the common layouts) K = 0 comes first: the data are their own
+(exact) deviations and need no subtraction pass. Where 0 lies more than σ/4 from some group's mean
+— judged from those same sums, whose error ε·Σx² moves the σ/4 line by a factor 1 + O(ε) only — the
+block is redone with that mean as K, and once more with the better mean should a large offset have
+rounded it; other layouts take K from a first pass. The deviations and their squares are summed in
+the data's precision over runs of at most ``CHUNK`` contiguous values (BLAS dot products); every
+sum above that — across runs, rows and blocks — is float64, blocks are merged with Chan's formula,
+and the mean is K plus the mean deviation. So there is no E[x²] − E[x]² cancellation and a 1e4
+offset costs nothing. The output is formed from the deviations, y = (x − K)·s + (β − (μ − K)·s),
+which keeps the low bits of μ that float32 cannot hold (|μ − K|·s ≤ |γ|/4).
 
-Speed: a group of up to ``FUSED_GROUP_LIMIT`` values is read from memory once — statistics and output
-are computed while its block is in cache, the deviations written straight into the output and scaled
-there — and blocks run on a thread pool (numpy releases the GIL).
+Speed: groups of up to ``FUSED_GROUP_LIMIT`` values get statistics and output block by block, each
+block's passes following one another while it is still in cache: two summing passes and two writing
+ones (x·s, then + the offset) when K = 0, a subtraction and two sums before them with a shift. Blocks
+run on threads that each take the next block as they finish one (numpy releases the GIL).
 """
 
 from __future__ import annotations
@@ -27,9 +32,15 @@ from itertools import product
 
 import numpy as np
 
-#: Elements per block (float32: 2 MB), the unit of work of one thread.
-BLOCK_ELEMENTS = 1 << 19
-#: Groups of up to this many values get statistics and output in one pass over memory.
+#: Elements per block (float32: 16 MB), the unit of work of one thread. Measured on 32×64×56×56:
+#: fewer, larger blocks beat L2-sized ones here (each block costs ~40 µs of Python with the GIL
+#: held, and the summing passes gained little from L2), as long as every thread gets some.
+BLOCK_ELEMENTS = 1 << 22
+#: The output passes go over a block in slices of about this many elements (at least one index of
+#: its first axis), the second pass finding each slice still in cache (float32: 256 KB).
+EMIT_ELEMENTS = 1 << 16
+#: Groups of up to this many values get statistics and output block by block (a block spans
+#: whole groups); larger ones get statistics first, merged across blocks, then the output.
 FUSED_GROUP_LIMIT = 1 << 22
 #: Longest run summed in the data's precision before the sum moves to float64.
 CHUNK = 512
@@ -88,10 +99,10 @@ class Kernel:
         mean5 = np.zeros(self.stats5)
         m2_5 = np.zeros(self.stats5)
         if self.count <= FUSED_GROUP_LIMIT:
-            blocks = _blocks(self.view5, self.reduced, BLOCK_ELEMENTS)
+            blocks = _blocks(self.view5, self.reduced, BLOCK_ELEMENTS, self.threads)
             self._map(lambda sl: self._fused(sl, y5, mean5, m2_5), blocks)
         else:
-            blocks = _blocks(self.view5, (), BLOCK_ELEMENTS)
+            blocks = _blocks(self.view5, (), BLOCK_ELEMENTS, self.threads)
             count5 = np.zeros(self.stats5)
             partials = self._map(self._partial, blocks)
             with np.errstate(all="ignore"):
@@ -208,17 +219,20 @@ class Kernel:
         if self.gamma5 is not None:
             scale = scale * _param(self.gamma5, sl, a.shape)
         scale_w = scale.astype(self.work)
-        if self.center:
-            # with the rounded scale, a constant group's two terms cancel exactly
-            offset = (shift - mean) * scale_w
-            np.multiply(dev, scale_w, out=out)
-        else:
-            offset = 0.0
-            np.multiply(a, scale_w, out=out)
+        source = dev if self.center else a
+        # with the rounded scale, a constant group's two terms cancel exactly
+        offset = (shift - mean) * scale_w if self.center else 0.0
         if self.beta5 is not None:
             offset = offset + _param(self.beta5, sl, a.shape)
-        if np.any(offset):
-            np.add(out, np.asarray(offset, self.work), out=out)
+        offset = np.asarray(offset, self.work) if np.any(offset) else None
+        # both writing passes over one slice of rows while it is still in cache
+        step = max(1, EMIT_ELEMENTS * a.shape[0] // a.size)
+        for lo in range(0, a.shape[0], step):
+            rows = slice(lo, lo + step)
+            part = out[rows]
+            np.multiply(source[rows], _rows(scale_w, rows), out=part)
+            if offset is not None:
+                np.add(part, _rows(offset, rows), out=part)
 
     def _pin_constant(self, mean, m2, a, red):
         """Groups whose values are all equal get that value as exact mean and zero M2 (→ y = β)."""
@@ -245,11 +259,13 @@ class Kernel:
         return tuple(slice(None) if self.stats5[ax] == 1 else s for ax, s in enumerate(sl))
 
 
-def _blocks(shape, whole_axes, target) -> list[tuple[slice, ...]]:
+def _blocks(shape, whole_axes, target, threads: int = 1) -> list[tuple[slice, ...]]:
     """Boxes covering ``shape``, each spanning ``whole_axes`` entirely and about ``target`` elements.
 
     Other axes are taken whole from the innermost outward while the box stays under ``target``;
-    the next is cut into chunks; the rest go one index at a time.
+    the next is cut into near-equal chunks, as many as make the count of boxes a multiple of
+    ``threads`` where the axis allows (no thread waits for the last box alone); the rest go one
+    index at a time.
     """
     size = int(np.prod([shape[ax] for ax in whole_axes], dtype=np.int64))
     choices = {ax: [slice(None)] for ax in whole_axes}
@@ -259,10 +275,14 @@ def _blocks(shape, whole_axes, target) -> list[tuple[slice, ...]]:
             size *= shape[ax]
             choices[ax] = [slice(None)]
             continue
-        step = max(1, target // size)
-        choices[ax] = [slice(i, min(i + step, shape[ax])) for i in range(0, shape[ax], step)]
-        for outer in free[pos + 1 :]:
-            choices[outer] = [slice(i, i + 1) for i in range(shape[outer])]
+        length, outer = shape[ax], math.prod(shape[o] for o in free[pos + 1 :])
+        pieces = -(-length // max(1, target // size))
+        while (pieces * outer) % threads and pieces < length:
+            pieces += 1
+        cuts = [length * i // pieces for i in range(pieces + 1)]
+        choices[ax] = [slice(lo, hi) for lo, hi in zip(cuts, cuts[1:])]
+        for outer_ax in free[pos + 1 :]:
+            choices[outer_ax] = [slice(i, i + 1) for i in range(shape[outer_ax])]
         break
     return list(product(*(choices[ax] for ax in range(len(shape)))))
 
@@ -322,6 +342,11 @@ def _ones(length, dtype):
     ones = np.ones(length, dtype)
     ones.flags.writeable = False
     return ones
+
+
+def _rows(a, rows):
+    """``a`` cut to ``rows`` of its first axis, unless it broadcasts along it."""
+    return a if a.ndim == 0 or a.shape[0] == 1 else a[rows]
 
 
 def _param(param5, sl, shape):
