@@ -9,7 +9,7 @@ import pytest
 import normviz
 from normviz.arithmetic import worked_cell
 from normviz.figures import gallery, histograms, stats
-from normviz.figures.colors import HIGHLIGHT, apply_colormap
+from normviz.figures.colors import DIVERGING, HIGHLIGHT, apply_colormap
 
 RNG = np.random.default_rng(0)
 IMAGES = RNG.uniform(0, 1, size=(4, 3, 12, 10)).astype(np.float32)
@@ -64,10 +64,43 @@ def test_output_range_is_symmetric_and_robust():
     assert 2.5 <= span <= 3.5 and span * 2 == int(span * 2)
 
 
+@pytest.mark.parametrize("size", [1, 2, 3, 10, 1001, 50_000])
+def test_quantiles_match_numpy_percentile(size):
+    values = RNG.standard_t(3, size=size).astype(np.float32)
+    values[: size // 7] = 1.5  # ties
+    qs = [0.0, 0.005, 0.5, 0.995, 1.0]
+    expected = np.percentile(values.astype(np.float64), [100 * q for q in qs])
+    got = gallery.quantiles(values, qs)
+    # both interpolate between the same two float32 ranks in float64: a few units in the last place
+    assert np.allclose(got, expected, rtol=1e-12, atol=0)
+
+
+def test_ranges_of_a_large_tensor_come_from_contiguous_runs_and_agree_with_the_whole():
+    y = RNG.normal(size=(3, 5, 300, 400)).astype(np.float32)  # 1.8 M values: sampled
+    sample = gallery._sample(y)
+    assert sample.size == gallery.SAMPLE_RUNS * gallery.SAMPLE_RUN and np.shares_memory(sample, y)
+    whole = np.percentile(np.abs(y), 99.5)
+    assert gallery.output_range(y) == max(1.0, np.ceil(whole * 2) / 2)
+    lo, hi = gallery.input_range(y, is_image=False)
+    assert abs(lo - np.percentile(y, 0.5)) < 0.05 and abs(hi - np.percentile(y, 99.5)) < 0.05
+
+
 def test_colormap_ends_and_middle():
     rgb = apply_colormap(np.array([-2.0, 0.0, 2.0]), -2, 2)
     assert rgb[0, 2] > rgb[0, 0] and rgb[2, 0] > rgb[2, 2]  # blue for negative, red for positive
     assert (rgb[1] == 247).all()  # white at zero
+
+
+@pytest.mark.parametrize("lo, hi", [(-2.5, 2.5), (-1.0, 1.0), (0.0, 7.5)])
+def test_colormap_is_within_one_level_of_exact_interpolation(lo, hi):
+    """The table lookup against np.interp of each channel over the colour stops, in float64."""
+    values = np.concatenate([RNG.uniform(lo - 1, hi + 1, size=200_000), np.linspace(lo, hi, 5001)])
+    stops = np.linspace(lo, hi, len(DIVERGING))
+    exact = np.stack([np.interp(values, stops, DIVERGING[:, k]) for k in range(3)], axis=-1)
+    got = apply_colormap(values.astype(np.float32), lo, hi)
+    assert got.dtype == np.uint8 and got.shape == values.shape + (3,)
+    assert np.abs(got.astype(np.float64) - exact).max() <= 1.0
+    assert (np.abs(got.astype(np.float64) - np.rint(exact)) <= 1).all()
 
 
 def test_stats_table_and_csv_hold_every_group_exactly():
@@ -182,3 +215,77 @@ def test_averaging_down_gives_the_rounded_block_means(shape, scale):
     h, w = shape[0] // fh * fh, shape[1] // fw * fw
     means = img[:h, :w].astype(np.float64).reshape(h // fh, fh, w // fw, fw, *shape[2:]).mean(axis=(1, 3))
     assert np.array_equal(gallery.resample(img, scale), np.rint(means).astype(np.uint8))
+
+
+def _strip_gallery(channels=range(3)):
+    res = normviz.normalize(IMAGES, "C")
+    box = res.group_box(res.group_of(2, 0, 5, 4))
+    return gallery.build_gallery(IMAGES, res.y, samples=range(4), channels=channels, box=box, is_image=True)
+
+
+def test_strips_hold_every_tile_in_place_on_the_background():
+    gal = _strip_gallery()
+    strips = gallery.gallery_strips(gal, background=(14, 17, 23))
+    assert len(strips.whole) == 2 and len(strips.rows) == 4 and len(strips.captions) == 6
+    row = strips.rows[2]
+    tiles = [t for t in gal.rows[2] if t.channel is not None]
+    assert row.tiles == tuple(tiles)
+    th, tw = tiles[0].image.shape[:2]
+    assert row.tile_width == tw
+    # one line: input, 2 px, output, 14 px, input, 2 px, output, …
+    left = 0
+    for k, tile in enumerate(tiles):
+        assert np.array_equal(row.image[:th, left : left + tw], tile.image), k
+        gap = gallery.TILE_GAP if k % 2 == 0 else gallery.GROUP_GAP
+        if k < len(tiles) - 1:
+            assert (row.image[:, left + tw : left + tw + gap] == (14, 17, 23)).all(), k
+        left += tw + gap
+    assert row.image.shape == (th, left - gallery.GROUP_GAP, 3)
+    assert not row.image.flags.writeable
+    # a strip's text names each tile in order; captions mark the selected group's tiles
+    assert row.alt.split("; ") == [t.alt for t in tiles]
+    assert strips.captions[2 + 2] == "sample 2: c0 ◆ · c1 ◆ · c2 ◆ — each input, then its output"
+    assert strips.captions[2 + 0] == "sample 0: c0 · c1 · c2 — each input, then its output"
+    assert strips.captions[0] == "inputs: sample 0 · sample 1 · sample 2 ◆ · sample 3"
+
+
+def test_strips_wrap_between_pairs_never_inside_one():
+    gal = _strip_gallery()
+    th, tw = gal.rows[0][2].image.shape[:2]
+    pair = 2 * tw + gallery.TILE_GAP
+    row = gallery.gallery_strips(gal).rows[0]
+    narrow = gallery.strip([row.tiles[i : i + 2] for i in range(0, 6, 2)], width=2 * pair + gallery.GROUP_GAP)
+    assert narrow.image.shape == (2 * th + gallery.LINE_GAP, 2 * pair + gallery.GROUP_GAP, 3)
+    # the third pair starts the second line, at the left edge
+    assert np.array_equal(narrow.image[th + gallery.LINE_GAP :, :tw], row.tiles[4].image)
+    assert np.array_equal(narrow.image[th + gallery.LINE_GAP :, tw + gallery.TILE_GAP : pair], row.tiles[5].image)
+    assert (narrow.image[th + gallery.LINE_GAP :, pair:] == 255).all(), "the rest of the short line is background"
+    # a pair wider than the limit still gets a line of its own
+    assert gallery.strip([row.tiles[:2]], width=1).image.shape == (th, pair, 3)
+
+
+def test_a_strip_refuses_no_tiles_and_tiles_of_different_sizes():
+    gal = _strip_gallery()
+    with pytest.raises(ValueError, match="at least one tile"):
+        gallery.strip([])
+    small = gallery.build_gallery(IMAGES[:, :, :6], IMAGES[:, :, :6], samples=[0], channels=[0], is_image=True)
+    with pytest.raises(ValueError, match="one size"):
+        gallery.strip([[gal.rows[0][2], small.rows[0][2]]])
+
+
+def test_outline_of_a_large_image_lies_on_the_averaged_block_of_its_cell():
+    """181×181 is shown averaged over 2×2 blocks (90×90): cell (100, 60) is pixel (50, 30)."""
+    x = RNG.normal(size=(1, 1, 181, 181)).astype(np.float32)
+    res = normviz.normalize(x, "C")  # one group per cell
+    box = res.group_box(res.group_of(0, 0, 100, 60))
+    gal = gallery.build_gallery(x, res.y, samples=[0], channels=[0], box=box)
+    tile = gal.rows[0][0]
+    assert tile.image.shape == (90, 90, 3) and "averaged over 2×2 blocks" in gal.note
+    marked = np.argwhere((tile.image == np.array(HIGHLIGHT)).all(axis=-1))
+    assert marked.min(axis=0).tolist() == [50, 30] and marked.max(axis=0).tolist() == [50, 30]
+    # the tile's other pixels are the block means of the input, coloured
+    means = x[0, 0, :180, :180].reshape(90, 2, 90, 2).mean(axis=(1, 3))
+    lo, hi = gal.input_range
+    level = np.rint(np.clip((means - lo) / (hi - lo), 0, 1) * 255)
+    keep = (tile.image != np.array(HIGHLIGHT)).any(axis=-1)
+    assert np.abs(tile.image[..., 0][keep].astype(int) - level[keep]).max() <= 1

@@ -8,6 +8,7 @@ recomposed as colour. The selected group's cells are outlined.
 from __future__ import annotations
 
 import io
+import math
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -39,11 +40,70 @@ class Tile:
     channel: int | None
     selected: bool
     alt: str = ""
+    name: str = ""  # the sample's name
 
     @cached_property
     def jpeg(self) -> bytes:
         """The image as JPEG bytes, encoded on first use and kept with the tile."""
         return encode_jpeg(self.image)
+
+
+@dataclass(frozen=True)
+class Strip:
+    """Several tiles of a row as one image, uint8 (h, w, 3), on the page's background colour, so the
+    page shows a few images rather than one per tile. ``tile_width`` is one tile's width in it, in
+    pixels; ``alt`` names every tile in order."""
+
+    image: np.ndarray
+    tiles: tuple[Tile, ...]
+    tile_width: int
+
+    @property
+    def alt(self) -> str:
+        return "; ".join(t.alt for t in self.tiles)
+
+    @cached_property
+    def jpeg(self) -> bytes:
+        """The strip as JPEG bytes, encoded on first use and kept with the strip."""
+        return encode_jpeg(self.image)
+
+
+#: Gaps of a strip, in pixels: within a group of tiles (a channel's input and output), between
+#: groups, and between lines.
+TILE_GAP, GROUP_GAP, LINE_GAP = 2, 14, 10
+#: A strip wraps to a new line before it grows wider than this many pixels.
+STRIP_WIDTH = 880
+
+
+def strip(groups, background=(255, 255, 255), width: int = STRIP_WIDTH) -> Strip:
+    """Groups of equal-sized tiles (e.g. [(c0 in, c0 out), (c1 in, c1 out)]) laid out left to right
+    on ``background`` (RGB), a group never split across lines; the Strip's image is uint8 (h, w, 3)."""
+    groups = [tuple(g) for g in groups if g]
+    if not groups:
+        raise ValueError("a strip needs at least one tile")
+    th, tw = groups[0][0].image.shape[:2]
+    if any(t.image.shape[:2] != (th, tw) for g in groups for t in g):
+        raise ValueError("the tiles of a strip must all have one size")
+    span = lambda group: len(group) * tw + (len(group) - 1) * TILE_GAP  # noqa: E731
+    lines, line, used = [], [], 0
+    for group in groups:
+        if line and used + GROUP_GAP + span(group) > width:
+            lines.append(line)
+            line, used = [], 0
+        used += (GROUP_GAP if line else 0) + span(group)
+        line.append(group)
+    lines.append(line)
+    widest = max(sum(map(span, ln)) + GROUP_GAP * (len(ln) - 1) for ln in lines)
+    image = np.empty((len(lines) * th + (len(lines) - 1) * LINE_GAP, widest, 3), np.uint8)
+    image[...] = np.asarray(background, np.uint8)
+    for i, ln in enumerate(lines):
+        top, left = i * (th + LINE_GAP), 0
+        for group in ln:
+            for j, tile in enumerate(group):
+                image[top : top + th, left : left + tw] = tile.image
+                left += tw + (TILE_GAP if j < len(group) - 1 else GROUP_GAP)
+    image.flags.writeable = False
+    return Strip(image, tuple(t for g in groups for t in g), tw)
 
 
 def encode_jpeg(image: np.ndarray) -> bytes:
@@ -67,12 +127,39 @@ class Gallery:
     note: str
 
 
+#: Ranges are estimated from at most SAMPLE_RUNS × SAMPLE_RUN values: evenly spaced contiguous runs,
+#: read a cache line at a time (one value per line of a large tensor would read all of it).
+SAMPLE_RUNS, SAMPLE_RUN = 1024, 1024
+
+
+def _sample(values: np.ndarray) -> np.ndarray:
+    """All of ``values`` flattened, or SAMPLE_RUNS evenly spaced runs of SAMPLE_RUN values (a view)."""
+    flat = values.reshape(-1)
+    if flat.size <= SAMPLE_RUNS * SAMPLE_RUN:
+        return flat
+    stride = flat.size // SAMPLE_RUNS
+    return flat[: SAMPLE_RUNS * stride].reshape(SAMPLE_RUNS, stride)[:, :SAMPLE_RUN]
+
+
+def quantiles(values: np.ndarray, qs) -> list[float]:
+    """``np.percentile(values, 100·q)`` for each q in ``qs`` (linear interpolation between the two
+    nearest ranks), each from one partial sort (np.partition) of a copy: several times faster."""
+    flat = np.array(values).reshape(-1)
+    out = []
+    for q in qs:
+        place = q * (flat.size - 1)
+        k = int(place)
+        flat.partition(k)
+        low = float(flat[k])
+        high = float(flat[k + 1 :].min()) if k + 1 < flat.size else low  # the next rank: the least above k
+        out.append(low + (high - low) * (place - k))
+    return out
+
+
 def output_range(y: np.ndarray) -> float:
     """A shared symmetric display range for outputs: the 99.5th percentile of |y| (at least 1),
-    rounded up to a half. Estimated from at most ~1 M evenly spaced values."""
-    flat = y.reshape(-1)
-    step = max(1, flat.size // 1_000_000)
-    top = float(np.percentile(np.abs(flat[::step]), 99.5)) if flat.size else 1.0
+    rounded up to a half, estimated from a sample (``_sample``)."""
+    top = quantiles(np.abs(_sample(y)), [0.995])[0] if y.size else 1.0
     return max(1.0, np.ceil(top * 2) / 2)
 
 
@@ -80,9 +167,7 @@ def input_range(x: np.ndarray, is_image: bool) -> tuple[float, float]:
     """Display range shared by all input tiles: [0, 1] for images, else robust min/max."""
     if is_image:
         return 0.0, 1.0
-    flat = x.reshape(-1)
-    step = max(1, flat.size // 1_000_000)
-    lo, hi = np.percentile(flat[::step], [0.5, 99.5])
+    lo, hi = quantiles(_sample(x), [0.005, 0.995])
     return (float(lo), float(hi)) if hi > lo else (float(lo) - 0.5, float(lo) + 0.5)
 
 
@@ -94,6 +179,34 @@ def display_scale(height: int, width: int, side: int = TILE_SIDE) -> float:
     return side / longest
 
 
+def block_factor(scale: float) -> int:
+    """For a ``scale`` < 1: the side of the square blocks averaged into one screen pixel."""
+    return math.ceil(1 / scale - 1e-9)
+
+
+def shrink(values: np.ndarray, scale: float) -> np.ndarray:
+    """Images (..., H, W) averaged over blocks as ``resample`` does for a ``scale`` < 1 (float32), or
+    ``values`` itself for ``scale`` ≥ 1: large tiles are coloured after averaging, on 1/f² of the pixels."""
+    if scale >= 1:
+        return values
+    f = block_factor(scale)
+    fh, fw = min(f, values.shape[-2]), min(f, values.shape[-1])
+    h, w = values.shape[-2] // fh * fh, values.shape[-1] // fw * fw
+    cut, total = values[..., :h, :w], None
+    for i in range(fh):  # strided slices added in float32: a few adds of a value each, no reduction
+        for j in range(fw):
+            part = cut[..., i::fh, j::fw]
+            total = part.astype(np.float32) if total is None else np.add(total, part, out=total)
+    return np.multiply(total, np.float32(1 / (fh * fw)), out=total)
+
+
+def _pixel(index: int, length: int, scale: float) -> int:
+    """Screen pixel of cell ``index`` along an axis of ``length`` cells (as ``resample`` lays them out)."""
+    if scale >= 1:
+        return index * int(scale)
+    return index // min(block_factor(scale), length)
+
+
 def resample(img: np.ndarray, scale: float) -> np.ndarray:
     """Nearest-neighbour upscaling by an integer ``scale`` ≥ 1, or block averaging for ``scale`` < 1.
 
@@ -101,7 +214,7 @@ def resample(img: np.ndarray, scale: float) -> np.ndarray:
     if scale >= 1:
         k = int(scale)
         return np.repeat(np.repeat(img, k, axis=0), k, axis=1)
-    f = int(np.ceil(1 / scale))
+    f = block_factor(scale)
     fh, fw = min(f, img.shape[0]), min(f, img.shape[1])  # a side shorter than f becomes one pixel
     h, w = img.shape[0] // fh * fh, img.shape[1] // fw * fw
     shape = (h // fh, fh, w // fw, fw, *img.shape[2:])
@@ -114,11 +227,14 @@ def resample(img: np.ndarray, scale: float) -> np.ndarray:
     return blocks.astype(img.dtype)
 
 
-def outline(image: np.ndarray, rows: range, cols: range, scale: float, thickness: int = 2) -> np.ndarray:
-    """Draw a HIGHLIGHT rectangle around tensor cells rows × cols on an upscaled ``image`` (in place)."""
+def outline(image: np.ndarray, rows: range, cols: range, scale: float, shape=None, thickness: int = 2) -> np.ndarray:
+    """Draw a HIGHLIGHT rectangle around tensor cells rows × cols on ``image`` (in place): the
+    tensor's (H, W) ``shape`` (default: the image's) resampled by ``scale``."""
     h, w = image.shape[:2]
-    top, bottom = int(rows.start * scale), min(h, max(int(rows.stop * scale), int(rows.start * scale) + 1))
-    left, right = int(cols.start * scale), min(w, max(int(cols.stop * scale), int(cols.start * scale) + 1))
+    th, tw = shape if shape is not None else (h, w)
+    top, left = _pixel(rows.start, th, scale), _pixel(cols.start, tw, scale)
+    bottom = min(h, max(_pixel(rows.stop, th, scale), top + 1))
+    right = min(w, max(_pixel(cols.stop, tw, scale), left + 1))
     t = max(1, min(thickness, (bottom - top) // 2 or 1, (right - left) // 2 or 1))
     color = np.array(HIGHLIGHT, np.uint8)
     image[top : top + t, left:right] = color
@@ -144,56 +260,65 @@ def build_gallery(
     is_image: bool = False,
     labels=None,
     out_range: float | None = None,
+    in_range: tuple[float, float] | None = None,
     layer: str = "normalization",
 ) -> Gallery:
     """Tiles for the chosen samples and channels.
 
     x, y: (N, C, H, W) input and output. samples, channels: indices to show. box: the selected
     group's four ranges over N, C, H, W (``NormResult.group_box``) or None. labels: one name per
-    sample. out_range: the shared output range (default ``output_range(y)``). layer: what made y,
+    sample. out_range: the shared output range (default ``output_range(y)``); in_range: the inputs'
+    (default ``input_range(x, is_image)``). layer: what made y,
     for the images' text alternatives ("InstanceNorm" → "coffee, channel 2, after InstanceNorm").
     """
     n, c, h, w = x.shape
     samples, channels = list(samples), list(channels)
-    lo, hi = input_range(x, is_image)
+    lo, hi = in_range if in_range is not None else input_range(x, is_image)
     span = out_range if out_range is not None else output_range(y)
     scale = display_scale(h, w)
     rgb_names = is_image and c == 3  # a photo's channels are red, green and blue
+    # the shown images, averaged down first when large (then coloured): (samples, channels, h', w')
+    needed = list(range(c)) if c == 3 else channels
+    column = {ch: k for k, ch in enumerate(needed)}
+    xs = shrink(x[np.ix_(samples, needed)], scale)
+    ys = shrink(y[np.ix_(samples, needed)], scale)
     rows = []
-    for s in samples:
+    for i, s in enumerate(samples):
         name = labels[s] if labels is not None and s < len(labels) else f"sample {s}"
         row = []
         in_sample = box is not None and s in box[0]
         if c == 3:
             whole = in_sample and len(box[1]) == 3
-            rgb_in = np.rint(np.clip((np.moveaxis(x[s], 0, -1) - lo) / (hi - lo), 0, 1) * 255).astype(np.uint8)
+            rgb_in = np.rint(np.clip((np.moveaxis(xs[i], 0, -1) - lo) / (hi - lo), 0, 1) * 255).astype(np.uint8)
             alt_in = tile_alt(name, "input RGB", channel=None, layer=layer, selected=whole)
             alt_out = tile_alt(name, "output RGB", channel=None, layer=layer, selected=whole)
-            row.append(_tile(rgb_in, f"{name} · input", "input RGB", s, None, whole, box, scale, alt_in))
-            row.append(_tile(rgb_output(y[s]), f"{name} · output", "output RGB", s, None, whole, box, scale, alt_out))
+            rgb_out = rgb_output(ys[i])
+            row.append(_tile(rgb_in, name, "input", "input RGB", s, None, whole, box, scale, alt_in, (h, w)))
+            row.append(_tile(rgb_out, name, "output", "output RGB", s, None, whole, box, scale, alt_out, (h, w)))
         for ch in channels:
             marked = in_sample and ch in box[1]
             alt_in = tile_alt(name, "input", channel=ch, layer=layer, rgb_names=rgb_names, selected=marked)
             alt_out = tile_alt(name, "output", channel=ch, layer=layer, rgb_names=rgb_names, selected=marked)
-            tile_in = grey(x[s, ch], lo, hi)
-            row.append(_tile(tile_in, f"{name} · c{ch} in", "input", s, ch, marked, box, scale, alt_in))
-            out = apply_colormap(y[s, ch], -span, span)
-            row.append(_tile(out, f"{name} · c{ch} out", "output", s, ch, marked, box, scale, alt_out))
+            tile_in = grey(xs[i, column[ch]], lo, hi)
+            row.append(_tile(tile_in, name, f"c{ch} in", "input", s, ch, marked, box, scale, alt_in, (h, w)))
+            out = apply_colormap(ys[i, column[ch]], -span, span)
+            row.append(_tile(out, name, f"c{ch} out", "output", s, ch, marked, box, scale, alt_out, (h, w)))
         rows.append(tuple(row))
     note = _limits_note(n, c, samples, channels, h, w, scale)
     return Gallery(tuple(rows), (lo, hi), span, scale, note)
 
 
-def _tile(rgb, caption, kind, sample, channel, marked, box, scale, alt) -> Tile:
-    image = np.ascontiguousarray(resample(rgb, scale))
+def _tile(rgb, name, what, kind, sample, channel, marked, box, scale, alt, shape) -> Tile:
+    """A tile from ``rgb`` (already averaged down when ``scale`` < 1) of a tensor image of (H, W) ``shape``."""
+    image = np.ascontiguousarray(resample(rgb, scale) if scale >= 1 else rgb)
     if marked:
-        outline(image, box[2], box[3], scale)
+        outline(image, box[2], box[3], scale, shape)
     # a very long, thin tensor (1 × 1000) would be under a pixel thick on screen: stretch its short side
     for axis in (0, 1):
         if image.shape[axis] < MIN_TILE_SIDE:
             image = np.repeat(image, -(-MIN_TILE_SIDE // image.shape[axis]), axis=axis)
     image.flags.writeable = False  # tiles are shared between reruns and visitors
-    return Tile(image, caption, kind, sample, channel, marked, alt)
+    return Tile(image, f"{name} · {what}", kind, sample, channel, marked, alt, name)
 
 
 def _limits_note(n, c, samples, channels, h, w, scale) -> str:
@@ -204,7 +329,7 @@ def _limits_note(n, c, samples, channels, h, w, scale) -> str:
         parts.append(f"{len(channels)} of {c} channels")
     text = "Showing " + " and ".join(parts) + "." if parts else ""
     if scale < 1:
-        f = int(np.ceil(1 / scale))
+        f = block_factor(scale)
         text += f" Images of {h}×{w} are shown averaged over {f}×{f} blocks."
     return text.strip()
 
@@ -213,3 +338,35 @@ def colorbar(lo: float, hi: float, width: int = 240, height: int = 14, diverging
     """A horizontal colour-bar image (height, width, 3) for the range [lo, hi]."""
     ramp = np.linspace(lo, hi, width)[None, :].repeat(height, axis=0)
     return apply_colormap(ramp, lo, hi) if diverging else grey(ramp, lo, hi)
+
+
+@dataclass(frozen=True)
+class GalleryStrips:
+    """The gallery as a few images: for a 3-channel tensor the whole inputs and the whole outputs
+    (one strip each, else empty), then one strip per shown sample holding each channel's input
+    beside its output; one caption per strip."""
+
+    whole: tuple[Strip, ...]
+    rows: tuple[Strip, ...]
+    captions: tuple[str, ...]  # whole strips first, then rows
+
+
+def gallery_strips(gal: Gallery, background=(255, 255, 255)) -> GalleryStrips:
+    """Lay out ``gal``'s tiles as strips on ``background`` (RGB, the page's colour)."""
+    mark = lambda text, tiles: text + (" ◆" if any(t.selected for t in tiles) else "")  # noqa: E731
+    whole, captions = [], []
+    for kind, label in (("input RGB", "inputs"), ("output RGB", "outputs recomposed as colour")):
+        tiles = [t for row in gal.rows for t in row if t.kind == kind]
+        if tiles:
+            whole.append(strip([[t] for t in tiles], background))
+            captions.append(f"{label}: " + " · ".join(mark(t.name, [t]) for t in tiles))
+    rows = []
+    for row in gal.rows:
+        shown = dict.fromkeys(t.channel for t in row if t.channel is not None)
+        pairs = [[t for t in row if t.channel == ch] for ch in shown]
+        if not pairs:
+            continue
+        rows.append(strip(pairs, background))
+        names = " · ".join(mark(f"c{p[0].channel}", p) for p in pairs)
+        captions.append(f"{pairs[0][0].name}: {names} — each input, then its output")
+    return GalleryStrips(tuple(whole), tuple(rows), tuple(captions))

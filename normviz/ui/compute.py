@@ -66,14 +66,30 @@ def gallery_for(digest: str, key: tuple, _x, _res: NormResult, samples, channels
         is_image=is_image,
         labels=labels,
         out_range=span,
+        in_range=input_span(digest, _x, is_image),
         layer=layer_phrase(_res.spec, _res.shape),
     )
+
+
+@st.cache_resource(max_entries=32, ttl=1800, show_spinner=False)
+def gallery_strips_for(digest: str, key: tuple, _x, _res: NormResult, samples, channels, box, is_image, labels, span,
+                       background):  # fmt: skip
+    """The gallery laid out as a few strips on ``background`` (the page's RGB colour), shared, read-only;
+    the other arguments as for ``gallery_for``. Returns (Gallery, GalleryStrips)."""
+    gal = gallery_for(digest, key, _x, _res, samples, channels, box, is_image, labels, span)
+    return gal, gallery.gallery_strips(gal, background)
 
 
 @st.cache_resource(max_entries=16, show_spinner=False)
 def colorbar_jpeg(lo: float, hi: float, diverging: bool) -> bytes:
     """A colour bar for [lo, hi] as JPEG bytes."""
     return gallery.encode_jpeg(gallery.colorbar(lo, hi, diverging=diverging))
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def input_span(digest: str, _x, is_image: bool) -> tuple[float, float]:
+    """The inputs' shared display range: the same for every setting of one input."""
+    return gallery.input_range(_x, is_image)
 
 
 @st.cache_data(max_entries=32, show_spinner=False)

@@ -17,11 +17,12 @@ from .text import md_escape, show_problem
 
 #: Less empty space above the page and the sidebar; the summary (a level-3 heading, after the page's
 #: level-2 title) at the size it reads best; a selected pill's text in the text colour on its tint of
-#: the accent (the accent on its own tint is 3.6:1 in the dark theme, under WCAG AA's 4.5:1).
-#: Static CSS, no user content.
+#: the accent (the accent on its own tint is 3.6:1 in the dark theme, under WCAG AA's 4.5:1); an image
+#: never wider than its column (a gallery strip shrinks in a narrow window). Static CSS, no user content.
 _COMPACT = (
     "<style>[data-testid='stMainBlockContainer']{padding-top:2.2rem}"
     "[data-testid='stSidebarUserContent']{padding-top:1rem}"
+    "[data-testid='stImageContainer']{max-width:100%;min-width:0}"
     ".st-key-summary h3{font-size:1.25rem;padding-top:0.5rem}"
     ".stButtonGroup button[data-variant='pills'][data-selected]{color:inherit}</style>"
 )

@@ -105,7 +105,10 @@ def _page(label: str, total: int, per_page: int, key: str) -> range:
 
 
 def gallery(inp, res: NormResult, box) -> None:
-    """Input beside output for each shown sample and channel; colour recomposition for 3 channels."""
+    """Input beside output for each shown sample and channel; colour recomposition for 3 channels.
+
+    Each row is one image (a strip of tiles, with every tile named in its text alternative): a few
+    images per rerun instead of one per tile."""
     n, c, h, w = res.shape
     cols = st.columns(2)
     with cols[0]:
@@ -114,38 +117,38 @@ def gallery(inp, res: NormResult, box) -> None:
         channels = _page("Channel", c, PAGE_CHANNELS, "gallery_channels")
     key = compute.result_key(res)
     span = compute.output_span(inp.digest, key, res)
-    gal = compute.gallery_for(
-        inp.digest,
-        key,
-        inp.x,
-        res,
-        tuple(samples),
-        tuple(channels),
-        box_key(box),
-        inp.is_image,
-        tuple(inp.labels),
-        span,
-    )
+    gal, strips = compute.gallery_strips_for(
+        inp.digest, key, inp.x, res, tuple(samples), tuple(channels), box_key(box), inp.is_image, tuple(inp.labels),
+        span, _page_background(),
+    )  # fmt: skip
     _legend(gal, inp.is_image)
     if gal.note:
         st.caption(gal.note)
-    if c == 3:
+    captions = iter(md_escape(text) for text in strips.captions)
+    if strips.whole:
         st.markdown("**Whole images** — the inputs, and below them the outputs recomposed as colour")
-        for kind in ("input RGB", "output RGB"):
-            _show([t for row in gal.rows for t in row if t.kind == kind])
+        for one in strips.whole:
+            _show(one, next(captions))
     st.markdown("**Channels** — each input channel (grey) beside its normalized output (colour scale above)")
-    for row in gal.rows:
-        _show([t for t in row if t.channel is not None])
+    for one in strips.rows:
+        _show(one, next(captions))
 
 
-def _show(tiles, width: int = TILE_WIDTH) -> None:
-    """One row of tiles, sent as JPEG bytes encoded once per tile (the same bytes keep the same URL,
-    so the browser fetches an unchanged tile only once)."""
-    if tiles:
-        captions = [md_escape(t.caption) + (" ◆" if t.selected else "") for t in tiles]
-        st.image(
-            [t.jpeg for t in tiles], caption=captions, width=width, output_format="JPEG", alt=[t.alt for t in tiles]
-        )
+#: The page's background in the light and dark themes (Streamlit's defaults), behind a strip's tiles.
+_BACKGROUNDS = {"light": (255, 255, 255), "dark": (14, 17, 23)}
+
+
+def _page_background() -> tuple[int, int, int]:
+    theme = getattr(st.context.theme, "type", None)
+    return _BACKGROUNDS.get(theme, _BACKGROUNDS["light"])
+
+
+def _show(one, caption: str) -> None:
+    """One strip, sent as JPEG bytes encoded once (the same bytes keep the same URL, so the browser
+    fetches an unchanged strip only once); a tile shown at least TILE_WIDTH pixels wide."""
+    height, width = one.image.shape[:2]
+    shown = max(width, round(width * TILE_WIDTH / one.tile_width))
+    st.image(one.jpeg, caption=caption, width=shown, output_format="JPEG", alt=one.alt)
 
 
 def _legend(gal, is_image: bool) -> None:
