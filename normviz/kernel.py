@@ -4,22 +4,23 @@ The tensor is viewed as five axes (N, G, Cg, H, W): channels split into G groups
 C is reduced, or G = C groups of one channel when C is kept. A statistic reduces some of N, Cg, H, W.
 
 Accuracy: every group is summed as deviations x − K from a shift K within σ/4 of its mean μ, so
-Σ(x − K)² = M2 + n(μ − K)² ≤ (1 + 1/16)·M2 and the shift costs at most 1/16 of σ² in
-cancellation. Over contiguous rows (the common layouts) K = 0 comes first: the data are their own
-(exact) deviations and need no subtraction pass. Where 0 lies more than σ/4 from some group's mean
-— judged from those same sums, whose error ε·Σx² moves the σ/4 line by a factor 1 + O(ε) only — the
-block is redone with that mean as K, and once more with the better mean should a large offset have
-rounded it; other layouts take K from a first pass. The deviations and their squares are summed in
-the data's precision over runs of at most ``CHUNK`` contiguous values (BLAS dot products); every
-sum above that — across runs, rows and blocks — is float64, blocks are merged with Chan's formula,
-and the mean is K plus the mean deviation. So there is no E[x²] − E[x]² cancellation and a 1e4
-offset costs nothing. The output is formed from the deviations, y = (x − K)·s + (β − (μ − K)·s),
-which keeps the low bits of μ that float32 cannot hold (|μ − K|·s ≤ |γ|/4).
+Σ(x − K)² = M2 + n(μ − K)² ≤ (1 + 1/16)·M2 and the shift costs at most 1/16 of σ² in cancellation.
+Over contiguous rows (the common layouts) K = 0 is tried when the head of each row suggests it: the
+data are then their own (exact) deviations and need no subtraction pass. K = 0 is kept only where 0
+lies within σ/4 of every group's mean in the block, judged from the same sums (their error ε·Σx²
+moves the σ/4 line by a factor 1 + O(ε) only); otherwise K is the mean from a first summing pass
+(always so in other layouts), and once more the better mean should a large offset have rounded it.
+The deviations and their squares are summed in the data's precision over runs of at most ``CHUNK``
+contiguous values (BLAS dot products); every sum above that — across runs, rows and blocks — is
+float64, blocks are merged with Chan's formula, and the mean is K plus the mean deviation. So there
+is no E[x²] − E[x]² cancellation and a 1e4 offset costs nothing. The output is formed from the
+deviations, y = (x − K)·s + (β − (μ − K)·s), which keeps the low bits of μ that float32 cannot hold
+(|μ − K|·s ≤ |γ|/4).
 
 Speed: groups of up to ``FUSED_GROUP_LIMIT`` values get statistics and output block by block, each
-block's passes following one another while it is still in cache: two summing passes and two writing
-ones (x·s, then + the offset) when K = 0, a subtraction and two sums before them with a shift. Blocks
-run on threads that each take the next block as they finish one (numpy releases the GIL).
+block's passes following one another: two summing passes and two writing ones (x·s, then + the
+offset) when K = 0; a sum, a subtraction and two sums of the deviations before them with a shift.
+Blocks run on threads that each take the next block as they finish one (numpy releases the GIL).
 """
 
 from __future__ import annotations
@@ -44,6 +45,8 @@ EMIT_ELEMENTS = 1 << 16
 FUSED_GROUP_LIMIT = 1 << 22
 #: Longest run summed in the data's precision before the sum moves to float64.
 CHUNK = 512
+#: Values at the head of each row that guess whether K = 0 is worth trying.
+HEAD = 256
 _STAT_AXES = (0, 2, 3, 4)  # N, Cg, H, W in the (N, G, Cg, H, W) view
 _HELPERS = 7  # threads beyond the caller's (normviz.core.default_threads allows at most 8 in all)
 _POOL = ThreadPoolExecutor(max_workers=_HELPERS, thread_name_prefix="normviz-kernel")
@@ -162,13 +165,13 @@ class Kernel:
         if not rows:
             rough = _reduce64(a, red)
             return self._shifted(a, red, rows, (rough * (1.0 / n)).astype(self.work), n, out)
-        # K = 0 first: then the deviations are the data itself and need no pass of their own
         s1 = _reduce64(_row_sums(a, False), red[:-1])
-        s2 = _reduce64(_row_sums(a, True), red[:-1])
         mean = s1 * (1.0 / n)
-        m2 = s2 - s1 * mean
-        if _near(mean, m2, n):
-            return 0.0, a, mean, np.maximum(m2, 0.0, out=m2)
+        if _zero_likely(a, red):
+            # K = 0: the deviations are the data itself and need no pass of their own
+            m2 = _reduce64(_row_sums(a, True), red[:-1]) - s1 * mean
+            if _near(mean, m2, n):
+                return 0.0, a, mean, np.maximum(m2, 0.0, out=m2)
         # else K is that mean; should it still land far from the mean of the deviations (a
         # large offset rounds in those sums), the block is redone with the better mean
         shift, dev, mean, m2 = self._shifted(a, red, rows, mean.astype(self.work), n, out)
@@ -285,6 +288,18 @@ def _blocks(shape, whole_axes, target, threads: int = 1) -> list[tuple[slice, ..
             choices[outer_ax] = [slice(i, i + 1) for i in range(shape[outer_ax])]
         break
     return list(product(*(choices[ax] for ax in range(len(shape)))))
+
+
+def _zero_likely(rows, red) -> bool:
+    """Whether K = 0 looks worth trying on the block of ``rows`` (reduced over ``red``): judged from
+    the first HEAD values of each row (contiguous, so nearly free), whose mean must lie within σ/4
+    of 0 plus two of its standard errors. Only a guess: either answer gives the same accuracy."""
+    head = rows[..., :HEAD]
+    m = head.size // math.prod(head.shape[ax] for ax in range(head.ndim) if ax not in red)
+    mean = _reduce64(np.add.reduce(head, axis=-1, keepdims=True, dtype=np.float64), red[:-1]) * (1.0 / m)
+    square = _reduce64(np.vecdot(head, head)[..., None], red[:-1]) * (1.0 / m)
+    reach = 0.25 + 2 / math.sqrt(m)
+    return bool(np.all(mean * mean <= (square - mean * mean) * reach**2))
 
 
 def _near(offset, m2, n) -> bool:

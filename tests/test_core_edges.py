@@ -146,6 +146,26 @@ def test_output_written_in_slices_agrees_with_reference(monkeypatch, axes):
         assert (np.abs(res.y - y_ref) <= output_bound(y_ref, gamma, beta, y_plain)).all()
 
 
+@pytest.mark.parametrize("head_far", [True, False])
+def test_a_wrong_guess_from_the_head_of_the_rows_costs_only_time(monkeypatch, head_far):
+    """Whether K = 0 is tried is guessed from the first HEAD values of each row. A head far from
+    the mean (K = 0 not tried though it would do) or near 0 while the rest is not (tried, then
+    redone) must give the same float32 precision."""
+    monkeypatch.setattr(kernel, "HEAD", 6)
+    rng = np.random.default_rng(12)
+    x = rng.normal(size=(3, 4, 5, 6))
+    x[:, :, 0] += 6.0 if head_far else 0.0  # the head of each row of H·W = 30 values is its first 6
+    x[:, :, 1:] += 0.0 if head_far else 3.0
+    x = (x - (x.mean(axis=(2, 3), keepdims=True) if head_far else 0.0)).astype(np.float32)
+    calls = _count_shifted(monkeypatch)
+    res = normviz.normalize(x, "HW", threads=1)
+    y_ref, stats = loop_normalize(x, "HW")
+    assert (np.abs(res.y - y_ref) <= output_bound(y_ref)).all()
+    var = np.array([v for _, v, _ in stats.values()])
+    np.testing.assert_allclose(np.sort(res.var.ravel()), np.sort(var), rtol=8 * F32_EPS)
+    assert calls, "the block was expected to take the shifted path"
+
+
 def test_thread_count_does_not_change_the_result():
     x = np.random.default_rng(9).normal(size=(8, 16, 20, 20)).astype(np.float32)
     one = normviz.normalize(x, "CHW", groups=4, threads=1)
