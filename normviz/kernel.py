@@ -33,10 +33,13 @@ from itertools import product
 
 import numpy as np
 
-#: Elements per block (float32: 16 MB), the unit of work of one thread. Measured on 32×64×56×56:
-#: fewer, larger blocks beat L2-sized ones here (each block costs ~40 µs of Python with the GIL
-#: held, and the summing passes gained little from L2), as long as every thread gets some.
+#: Elements per block (float32: 16 MB), the unit of work of one thread, where a block needs no
+#: work buffer. Measured on 32×64×56×56: fewer, larger blocks beat L2-sized ones here (each block
+#: costs ~40 µs of Python with the GIL held, and passes over L2 ran barely faster than over L3).
 BLOCK_ELEMENTS = 1 << 22
+#: Elements per block (float32: 2 MB) where each thread needs block-sized work buffers (a
+#: conversion, deviations outside y, squares): they stay small next to the input.
+SCRATCH_BLOCK_ELEMENTS = 1 << 19
 #: The output passes go over a block in slices of about this many elements (at least one index of
 #: its first axis), the second pass finding each slice still in cache (float32: 256 KB).
 EMIT_ELEMENTS = 1 << 16
@@ -102,10 +105,13 @@ class Kernel:
         mean5 = np.zeros(self.stats5)
         m2_5 = np.zeros(self.stats5)
         if self.count <= FUSED_GROUP_LIMIT:
-            blocks = _blocks(self.view5, self.reduced, BLOCK_ELEMENTS, self.threads)
+            # rows of float32 data, centred, need no work buffer: their deviations go into y
+            lean = self.run_start is not None and self.x5.dtype == self.work == np.float32 and self.center
+            target = BLOCK_ELEMENTS if lean else SCRATCH_BLOCK_ELEMENTS
+            blocks = _blocks(self.view5, self.reduced, target, self.threads)
             self._map(lambda sl: self._fused(sl, y5, mean5, m2_5), blocks)
         else:
-            blocks = _blocks(self.view5, (), BLOCK_ELEMENTS, self.threads)
+            blocks = _blocks(self.view5, (), SCRATCH_BLOCK_ELEMENTS, self.threads)
             count5 = np.zeros(self.stats5)
             partials = self._map(self._partial, blocks)
             with np.errstate(all="ignore"):

@@ -117,6 +117,7 @@ def test_non_contiguous_input():
 def test_multi_block_and_two_pass_paths_agree_with_reference(monkeypatch, axes, threads):
     """Tiny blocks and a tiny fused limit force groups across many blocks (Chan merges)."""
     monkeypatch.setattr(kernel, "BLOCK_ELEMENTS", 7)
+    monkeypatch.setattr(kernel, "SCRATCH_BLOCK_ELEMENTS", 7)
     monkeypatch.setattr(kernel, "FUSED_GROUP_LIMIT", 3)
     monkeypatch.setattr(kernel, "CHUNK", 4)
     rng = np.random.default_rng(8)
