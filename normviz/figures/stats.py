@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from ..core import NormResult
 from .colors import HIGHLIGHT_CSS
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 #: At most this many small heatmaps when the grid has more than two non-trivial axes.
 MAX_FACETS = 8
@@ -61,6 +65,8 @@ def stats_table(res: NormResult, selected=None, limit: int | None = None) -> pd.
     }
     if not res.spec.center:
         table["mean square"] = res.mean_square.reshape(-1)[flat]
+    import pandas as pd  # on first use: pandas takes ~0.4 s to import, and only this table needs it
+
     frame = pd.DataFrame(table)
     if selected is not None:
         frame.insert(0, "selected", flat == int(np.ravel_multi_index(selected, res.stats_shape)))

@@ -8,7 +8,7 @@ from ..core import NormResult
 from ..figures.cube import CubeFigure, cube_from_result
 from ..figures.cube_text import cube_description
 from . import compute, session, widgets
-from .cube_component import cube_chart, pending_click
+from .cube_component import cube_chart, figure_json, pending_click
 
 CHART_KEY = "cube"
 
@@ -20,9 +20,11 @@ def apply_pending_click(shape) -> None:
         session.put("cell", clicked)
 
 
-@st.cache_data(max_entries=32, show_spinner=False)
-def _figure(digest: str, key: tuple, _res: NormResult, cell, view: str, color: str) -> CubeFigure:
-    return cube_from_result(_res, cell, view=view, color_by=color)
+@st.cache_resource(max_entries=32, show_spinner=False)
+def _figure(digest: str, key: tuple, _res: NormResult, cell, view: str, color: str) -> tuple[CubeFigure, str]:
+    """The cube's figure and its JSON, made once per setting and shared read-only (no copy per rerun)."""
+    fig = cube_from_result(_res, cell, view=view, color_by=color)
+    return fig, figure_json(fig.figure)
 
 
 def cube(inp, res: NormResult, cell) -> None:
@@ -30,9 +32,9 @@ def cube(inp, res: NormResult, cell) -> None:
     cols = st.columns([3, 2])
     view = widgets.draw("view", cols[0])
     color = widgets.draw("color", cols[1])
-    fig = _figure(inp.digest, compute.result_key(res), res, tuple(cell), view, color)
+    fig, spec = _figure(inp.digest, compute.result_key(res), res, tuple(cell), view, color)
     description = cube_description(res, cell, view=view, color_by=color, note=fig.note)
-    cube_chart(fig.figure, key=CHART_KEY, height=540, description=description)
+    cube_chart(spec, key=CHART_KEY, height=540, description=description)
     st.caption(
         "Each box is one group: its cells share one mean and one variance. Drag to turn, scroll to zoom, "
         "click a cell to select its group." + (f" {fig.note}" if fig.note else "")

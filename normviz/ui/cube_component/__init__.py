@@ -13,6 +13,7 @@ with the component message protocol.
 
 from __future__ import annotations
 
+import json
 from collections.abc import MutableMapping
 from pathlib import Path
 
@@ -35,15 +36,24 @@ def cube_chart(
 ) -> tuple[int, int, int, int] | None:
     """Draw the cube and return the cell (n, c, h, w) the user has just clicked, else None.
 
-    figure: ``CubeFigure.figure`` (a plotly figure dict) or the ``CubeFigure`` itself. key: a fixed
+    figure: ``CubeFigure.figure`` (a plotly figure dict), the same as a JSON string (``figure_json``:
+    make it once and pass it on every rerun), or the ``CubeFigure`` itself. key: a fixed
     key, so the chart (and its camera) persists across reruns. description: the cube in words, its
     label for screen readers (``cube_text.cube_description``). The cube follows the page's light or
     dark theme. Each click is returned once, on the rerun it causes; clicking the same cell again
     returns it again.
     """
     figure = getattr(figure, "figure", figure)
-    value = _cube_component(figure=figure, height=int(height), description=description, key=key, default=None)
+    # a string goes to the frame as it is: a dict would be walked on every rerun (Streamlit checks
+    # whether it is a dataframe, which also imports pandas, then encodes it)
+    spec = figure if isinstance(figure, str) else figure_json(figure)
+    value = _cube_component(figure=spec, height=int(height), description=description, key=key, default=None)
     return take_click(st.session_state, key, value)
+
+
+def figure_json(figure: dict) -> str:
+    """A plotly figure dict as the compact JSON string the frame reads."""
+    return json.dumps(figure, separators=(",", ":"))
 
 
 def pending_click(key: str) -> tuple[int, int, int, int] | None:
