@@ -35,7 +35,7 @@ import numpy as np
 
 #: Elements per block (float32: 16 MB), the unit of work of one thread, where a block needs no
 #: work buffer. Measured on 32×64×56×56: fewer, larger blocks beat L2-sized ones here (each block
-#: costs ~40 µs of Python with the GIL held, and passes over L2 ran barely faster than over L3).
+#: costs ~40 µs of Python with the GIL held, more than its passes gained from L2).
 BLOCK_ELEMENTS = 1 << 22
 #: Elements per block (float32: 2 MB) where each thread needs block-sized work buffers (a
 #: conversion, deviations outside y, squares): they stay small next to the input.
@@ -143,7 +143,9 @@ class Kernel:
             raise
         finally:
             for helper in helpers:
-                helper.result()
+                # one that never started (the others took every item) is dropped unrun
+                if not helper.cancel():
+                    helper.result()
         return results
 
     # -- blocks ---------------------------------------------------------------------------------------
