@@ -40,6 +40,8 @@ BLOCK_ELEMENTS = 1 << 22
 #: Elements per block (float32: 2 MB) where each thread needs block-sized work buffers (a
 #: conversion, deviations outside y, squares): they stay small next to the input.
 SCRATCH_BLOCK_ELEMENTS = 1 << 19
+#: Inputs are split among the threads down to blocks of this many elements (float32: 256 KB).
+MIN_BLOCK_ELEMENTS = 1 << 16
 #: The output passes go over a block in slices of about this many elements (at least one index of
 #: its first axis), the second pass finding each slice still in cache (float32: 256 KB).
 EMIT_ELEMENTS = 1 << 16
@@ -107,11 +109,11 @@ class Kernel:
         if self.count <= FUSED_GROUP_LIMIT:
             # rows of float32 data, centred, need no work buffer: their deviations go into y
             lean = self.run_start is not None and self.x5.dtype == self.work == np.float32 and self.center
-            target = BLOCK_ELEMENTS if lean else SCRATCH_BLOCK_ELEMENTS
+            target = self._target(BLOCK_ELEMENTS if lean else SCRATCH_BLOCK_ELEMENTS)
             blocks = _blocks(self.view5, self.reduced, target, self.threads)
             self._map(lambda sl: self._fused(sl, y5, mean5, m2_5), blocks)
         else:
-            blocks = _blocks(self.view5, (), SCRATCH_BLOCK_ELEMENTS, self.threads)
+            blocks = _blocks(self.view5, (), self._target(SCRATCH_BLOCK_ELEMENTS), self.threads)
             count5 = np.zeros(self.stats5)
             partials = self._map(self._partial, blocks)
             with np.errstate(all="ignore"):
@@ -121,6 +123,12 @@ class Kernel:
             self._pin_constant(mean5, m2_5, self.x5, self.reduced)
             self._map(lambda sl: self._write_from_stats(sl, y5, mean5, m2_5), blocks)
         return y5.reshape(self.shape), mean5, m2_5 / self.count
+
+    def _target(self, largest: int) -> int:
+        """Elements per block: at most ``largest``, and few enough that every thread gets a block
+        (down to MIN_BLOCK_ELEMENTS, below which one thread does better alone)."""
+        per_thread = -(-math.prod(self.view5) // self.threads)
+        return min(largest, max(MIN_BLOCK_ELEMENTS, per_thread))
 
     def _map(self, func, items):
         """``[func(item) for item in items]`` on ``threads`` threads (this one and pool helpers),
