@@ -42,11 +42,12 @@ def run(inp, settings) -> NormResult:
     )  # fmt: skip
 
 
-def result_key(res: NormResult) -> tuple:
-    """A hashable key naming a result (used by the cached figure builders)."""
-    g = None if res.gamma is None else tuple(res.gamma)
-    b = None if res.beta is None else tuple(res.beta)
-    return (res.spec, res.shape, g, b)
+def result_key(res: NormResult) -> str:
+    """A key naming a result (used by the cached figure builders): one string, so the caches hash
+    it in one step rather than field by field on every rerun."""
+    g = None if res.gamma is None else tuple(float(v) for v in res.gamma)
+    b = None if res.beta is None else tuple(float(v) for v in res.beta)
+    return repr((res.spec, tuple(res.shape), g, b))
 
 
 def _ranges(box):
@@ -55,7 +56,7 @@ def _ranges(box):
 
 
 @st.cache_resource(max_entries=32, ttl=1800, show_spinner=False)
-def gallery_for(digest: str, key: tuple, _x, _res: NormResult, samples, channels, box, is_image, labels, span):
+def gallery_for(digest: str, key: str, _x, _res: NormResult, samples, channels, box, is_image, labels, span):
     """The gallery tiles (shared, read-only); ``box`` is the selected group as ((start, stop) × 4) or None."""
     return gallery.build_gallery(
         _x,
@@ -72,7 +73,7 @@ def gallery_for(digest: str, key: tuple, _x, _res: NormResult, samples, channels
 
 
 @st.cache_resource(max_entries=32, ttl=1800, show_spinner=False)
-def gallery_strips_for(digest: str, key: tuple, _x, _res: NormResult, samples, channels, box, is_image, labels, span,
+def gallery_strips_for(digest: str, key: str, _x, _res: NormResult, samples, channels, box, is_image, labels, span,
                        background):  # fmt: skip
     """The gallery laid out as a few strips on ``background`` (the page's RGB colour), shared, read-only;
     the other arguments as for ``gallery_for``. Returns (Gallery, GalleryStrips)."""
@@ -93,20 +94,20 @@ def input_span(digest: str, _x, is_image: bool) -> tuple[float, float]:
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
-def output_span(digest: str, key: tuple, _res: NormResult) -> float:
+def output_span(digest: str, key: str, _res: NormResult) -> float:
     return gallery.output_range(_res.y)
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
-def histogram_for(digest: str, key: tuple, _x, _res: NormResult, box):
+def histogram_for(digest: str, key: str, _x, _res: NormResult, box):
     return histograms.histogram_figure(_x, _res.y, _ranges(box), center=_res.spec.center)
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
-def stats_figure_for(digest: str, key: tuple, _res: NormResult, selected, title):
+def stats_figure_for(digest: str, key: str, _res: NormResult, selected, title):
     return stats.stats_figure(_res, selected, title)
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
-def stats_table_for(digest: str, key: tuple, _res: NormResult, selected, limit):
+def stats_table_for(digest: str, key: str, _res: NormResult, selected, limit):
     return stats.stats_table(_res, selected, limit)

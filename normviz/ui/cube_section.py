@@ -21,7 +21,7 @@ def apply_pending_click(shape) -> None:
 
 
 @st.cache_resource(max_entries=32, show_spinner=False)
-def _figure(digest: str, key: tuple, _res: NormResult, cell, view: str, color: str) -> tuple[CubeFigure, str]:
+def _figure(digest: str, key: str, _res: NormResult, cell, view: str, color: str) -> tuple[CubeFigure, str]:
     """The cube's figure and its JSON, made once per setting and shared read-only (no copy per rerun)."""
     fig = cube_from_result(_res, cell, view=view, color_by=color)
     return fig, figure_json(fig.figure)

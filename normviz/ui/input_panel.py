@@ -192,8 +192,14 @@ def _images_input(source: str, messages: list[str]) -> PageInput:
     return _samples_input(tuple(photos), size, fit, colour)
 
 
+@st.cache_resource(show_spinner=False)
+def _sample_files() -> tuple[tuple[str, bytes], ...]:
+    """The bundled photos, read from disk once per process."""
+    return inputs.sample_files()
+
+
 def _samples_input(photos, size, fit, colour) -> PageInput:
-    files = tuple((name, data) for name, data in inputs.sample_files() if name in photos)
+    files = tuple((name, data) for name, data in _sample_files() if name in photos)
     key = (tuple((name, "sample") for name, _ in files), size, fit, colour)
     return PageInput(_images(key, files), content_hash(("samples",) + key), True)
 

@@ -134,8 +134,8 @@ def gallery(inp, res: NormResult, box) -> None:
         _show(one, next(captions))
 
 
-#: The page's background in the light and dark themes (Streamlit's defaults), behind a strip's tiles.
-_BACKGROUNDS = {"light": (255, 255, 255), "dark": (14, 17, 23)}
+#: The page's background in the light and dark themes (Streamlit 1.67's #FFFFFF and #171614), behind a strip's tiles.
+_BACKGROUNDS = {"light": (255, 255, 255), "dark": (23, 22, 20)}
 
 
 def _page_background() -> tuple[int, int, int]:

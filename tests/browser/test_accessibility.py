@@ -162,3 +162,28 @@ def test_the_cube_follows_the_light_or_dark_page(streamlit_app, themed_page):
 def _shot(name: str) -> Path:
     SCREENSHOTS.mkdir(exist_ok=True)
     return SCREENSHOTS / f"{name}.png"
+
+
+@pytest.mark.parametrize("themed_page", ["light", "dark"], indirect=True)
+def test_gallery_strips_sit_on_the_page_background(streamlit_app, themed_page):
+    """Between a sample's channel pairs the strip shows the page's own background, light or dark."""
+    page, scheme = themed_page
+    open_app(page, streamlit_app(APP))
+    open_tab(page, "Channels")
+    strip = page.locator("[data-testid='stTabPanel'] [data-testid='stImage'] img[alt^='astronaut, channel 0']")
+    # the sample photos are 96 px tiles: the gap between the first and second pair is x 194…207
+    gap = strip.evaluate(
+        """img => { const c = document.createElement('canvas'); c.width = img.naturalWidth; c.height = img.naturalHeight;
+                    const g = c.getContext('2d'); g.drawImage(img, 0, 0);
+                    return Array.from(g.getImageData(200, 48, 1, 1).data.slice(0, 3)); }"""
+    )
+    background = page.evaluate(
+        "getComputedStyle(document.querySelector(\"[data-testid='stMain']\")).backgroundColor"
+        " .match(/\\d+/g).slice(0, 3).map(Number)"
+    )
+    if background == [0, 0, 0]:  # transparent main block: the app's background shows through
+        background = page.evaluate(
+            "getComputedStyle(document.querySelector(\"[data-testid='stApp']\")).backgroundColor"
+            " .match(/\\d+/g).slice(0, 3).map(Number)"
+        )
+    assert np.abs(np.array(gap) - np.array(background)).max() <= 4, (scheme, gap, background)  # JPEG's rounding
