@@ -308,11 +308,13 @@ def _blocks(shape, whole_axes, target, threads: int = 1) -> list[tuple[slice, ..
 
 def _zero_likely(rows, red) -> bool:
     """Whether K = 0 looks worth trying on the block of ``rows`` (reduced over ``red``): judged from
-    the first HEAD values of each row (contiguous, so nearly free), whose mean must lie within σ/4
-    of 0 plus two of its standard errors. Only a guess: either answer gives the same accuracy."""
-    head = rows[..., :HEAD]
+    the first HEAD values of each row at the first index of the block's outer axis (a few
+    contiguous runs, so nearly free), whose mean must lie within σ/4 of 0 plus two of its standard
+    errors in every group they reach. Only a guess: either answer gives the same accuracy."""
+    head = (rows[:1] if rows.ndim > 1 else rows)[..., :HEAD]
     m = head.size // math.prod(head.shape[ax] for ax in range(head.ndim) if ax not in red)
-    mean = _reduce64(np.add.reduce(head, axis=-1, keepdims=True, dtype=np.float64), red[:-1]) * (1.0 / m)
+    # (dot products in the data's precision: a guess needs no more)
+    mean = _reduce64(np.vecdot(head, _ones(head.shape[-1], head.dtype))[..., None], red[:-1]) * (1.0 / m)
     square = _reduce64(np.vecdot(head, head)[..., None], red[:-1]) * (1.0 / m)
     reach = 0.25 + 2 / math.sqrt(m)
     return bool(np.all(mean * mean <= (square - mean * mean) * reach**2))
