@@ -9,6 +9,7 @@ import normviz
 from normviz import kernel
 from tests.reference import loop_normalize, output_bound
 
+F32_EPS = float(np.finfo(np.float32).eps)
 ALL_AXES = ["".join(s) for k in range(5) for s in itertools.combinations("NCHW", k)]
 
 
@@ -116,6 +117,7 @@ def test_non_contiguous_input():
 def test_multi_block_and_two_pass_paths_agree_with_reference(monkeypatch, axes, threads):
     """Tiny blocks and a tiny fused limit force groups across many blocks (Chan merges)."""
     monkeypatch.setattr(kernel, "BLOCK_ELEMENTS", 7)
+    monkeypatch.setattr(kernel, "SCRATCH_BLOCK_ELEMENTS", 7)
     monkeypatch.setattr(kernel, "FUSED_GROUP_LIMIT", 3)
     monkeypatch.setattr(kernel, "CHUNK", 4)
     rng = np.random.default_rng(8)
@@ -127,6 +129,42 @@ def test_multi_block_and_two_pass_paths_agree_with_reference(monkeypatch, axes, 
         y_ref, _ = loop_normalize(x, axes, groups, 1e-5, center, gamma, beta)
         y_plain, _ = loop_normalize(x, axes, groups, 1e-5, center)
         assert (np.abs(res.y - y_ref) <= output_bound(y_ref, gamma, beta, y_plain)).all()
+
+
+@pytest.mark.parametrize("axes", [a for a in ALL_AXES if a])
+def test_output_written_in_slices_agrees_with_reference(monkeypatch, axes):
+    """Tiny output slices make both writing passes go over each block piece by piece, with
+    per-row and broadcast scales, offsets, γ and β."""
+    monkeypatch.setattr(kernel, "EMIT_ELEMENTS", 5)
+    rng = np.random.default_rng(11)
+    x = (rng.normal(size=(3, 4, 5, 6)) * 2 + 0.1).astype(np.float32)
+    gamma, beta = rng.normal(size=4), rng.normal(size=4)
+    for center in (True, False):
+        groups = 2 if "C" in axes else 1
+        res = normviz.normalize(x, axes, groups=groups, center=center, gamma=gamma, beta=beta, threads=1)
+        y_ref, _ = loop_normalize(x, axes, groups, 1e-5, center, gamma, beta)
+        y_plain, _ = loop_normalize(x, axes, groups, 1e-5, center)
+        assert (np.abs(res.y - y_ref) <= output_bound(y_ref, gamma, beta, y_plain)).all()
+
+
+@pytest.mark.parametrize("head_far", [True, False])
+def test_a_wrong_guess_from_the_head_of_the_rows_costs_only_time(monkeypatch, head_far):
+    """Whether K = 0 is tried is guessed from the first HEAD values of each row. A head far from
+    the mean (K = 0 not tried though it would do) or near 0 while the rest is not (tried, then
+    redone) must give the same float32 precision."""
+    monkeypatch.setattr(kernel, "HEAD", 6)
+    rng = np.random.default_rng(12)
+    x = rng.normal(size=(3, 4, 5, 6))
+    x[:, :, 0] += 6.0 if head_far else 0.0  # the head of each row of H·W = 30 values is its first 6
+    x[:, :, 1:] += 0.0 if head_far else 3.0
+    x = (x - (x.mean(axis=(2, 3), keepdims=True) if head_far else 0.0)).astype(np.float32)
+    calls = _count_shifted(monkeypatch)
+    res = normviz.normalize(x, "HW", threads=1)
+    y_ref, stats = loop_normalize(x, "HW")
+    assert (np.abs(res.y - y_ref) <= output_bound(y_ref)).all()
+    var = np.array([v for _, v, _ in stats.values()])
+    np.testing.assert_allclose(np.sort(res.var.ravel()), np.sort(var), rtol=8 * F32_EPS)
+    assert calls, "the block was expected to take the shifted path"
 
 
 def test_thread_count_does_not_change_the_result():
@@ -196,28 +234,38 @@ def test_error_type_is_a_value_error():
     assert issubclass(normviz.NormvizError, ValueError)
 
 
-@pytest.mark.parametrize("axes", ["HW", "CHW", "NHW", "W"])
-@pytest.mark.parametrize("outliers", [False, True])
-def test_rough_mean_from_a_sample_keeps_float32_precision(monkeypatch, axes, outliers):
-    """Long rows take their rough mean K from a sample; where the sample hits outliers and K lands
-    far from the mean, the block is redone with the mean (counted here), and the output keeps
-    float32 precision at a 1e4 offset either way."""
-    monkeypatch.setattr(kernel, "ROUGH_SAMPLE", 4)
-    monkeypatch.setattr(kernel, "SAMPLE_FROM", 8)
-    rng = np.random.default_rng(10)
-    x = rng.normal(size=(3, 4, 5, 6)) + 1e4
-    if outliers:  # the sampled positions (every 6th or 7th value of a row) all sit far above the rest
-        flat = x.reshape(3, 4, 30)
-        flat[..., ::6] += 40
-        flat[..., ::7] += 40
-    x = x.astype(np.float32)
+def _count_shifted(monkeypatch):
     calls = []
     shifted = kernel.Kernel._shifted
     monkeypatch.setattr(kernel.Kernel, "_shifted", lambda self, *a: calls.append(1) or shifted(self, *a))
+    return calls
+
+
+@pytest.mark.parametrize("axes", ["HW", "CHW", "NHW", "W"])
+@pytest.mark.parametrize("ratio", [0.0, 0.2, 0.3, 3.0, 1e4])
+def test_deviations_from_zero_only_where_zero_is_near_every_mean(monkeypatch, axes, ratio):
+    """Rows take K = 0 (the data as its own deviations) only when every group's mean lies within
+    σ/4 of 0; otherwise the block is redone with the mean as K (counted here). Either way the
+    output keeps float32 precision and the statistics match the reference."""
+    rng = np.random.default_rng(10)
+    z = rng.normal(size=(3, 4, 5, 6))
+    red = tuple(i for i, a in enumerate("NCHW") if a in axes and a != "C")
     groups = 2 if "C" in axes else 1
+    if "C" in axes:  # standardize each group of 2 channels exactly, then shift it by ratio·σ
+        z = z.reshape(3, 2, 2, 5, 6)
+        z = (z - z.mean(axis=(2, 3, 4), keepdims=True)) / z.std(axis=(2, 3, 4), keepdims=True)
+        z = z.reshape(3, 4, 5, 6)
+    else:
+        z = (z - z.mean(axis=red, keepdims=True)) / z.std(axis=red, keepdims=True)
+    x = (z + ratio).astype(np.float32)
+    calls = _count_shifted(monkeypatch)
     res = normviz.normalize(x, axes, groups=groups, threads=1)
-    y_ref, _ = loop_normalize(x, axes, groups)
-    assert np.abs(res.y - y_ref).max() < 1e-6
-    if outliers and axes != "W":  # (a row of W = 6 values is too short to be sampled)
-        blocks = len(kernel._blocks(kernel.Kernel(x, res.spec, None, None, 1, np.float32).view5, (), 1 << 40))
-        assert len(calls) > blocks, "the block whose sample hit the outliers was not redone"
+    y_ref, stats = loop_normalize(x, axes, groups)
+    tolerance = 1e-6 if ratio > 1 else output_bound(y_ref)
+    assert (np.abs(res.y - y_ref) <= tolerance).all()
+    var = np.array([v for _, v, _ in stats.values()])
+    np.testing.assert_allclose(np.sort(res.var.ravel()), np.sort(var), rtol=8 * F32_EPS)
+    if ratio <= 0.2:
+        assert not calls, "a block whose means all lie within σ/4 of 0 still took a subtraction pass"
+    else:
+        assert calls, "a block with a mean beyond σ/4 of 0 was not redone with the mean"
