@@ -11,8 +11,9 @@ lies within σ/4 of every group's mean in the block, judged from the same sums (
 moves the σ/4 line by a factor 1 + O(ε) only); otherwise K is the mean from a first summing pass
 (always so in other layouts), and once more the better mean should a large offset have rounded it.
 The deviations and their squares are summed in the data's precision over runs of at most ``CHUNK``
-contiguous values (BLAS dot products); every sum above that — across runs, rows and blocks — is
-float64, blocks are merged with Chan's formula, and the mean is K plus the mean deviation. So there
+values (BLAS dot products along contiguous rows; in other layouts a group of at most ``CHUNK``
+values, such as 64 channels or a batch of 32, is one run); every sum above that — across runs, rows
+and blocks — is float64, blocks are merged with Chan's formula, and the mean is K plus the mean deviation. So there
 is no E[x²] − E[x]² cancellation and a 1e4 offset costs nothing. The output is formed from the
 deviations, y = (x − K)·s + (β − (μ − K)·s), which keeps the low bits of μ that float32 cannot hold
 (|μ − K|·s ≤ |γ|/4).
@@ -178,9 +179,12 @@ class Kernel:
         precision, dev = a − K (written into ``out`` if given; ``a`` itself when K = 0), mean and
         M2 = Σ(x − mean)² in float64."""
         n = math.prod(a.shape[ax] for ax in red)
-        if not rows:
-            rough = _reduce64(a, red)
-            return self._shifted(a, red, rows, (rough * (1.0 / n)).astype(self.work), n, out)
+        if not rows:  # K is the mean from a first pass; redone with the better mean if it lands far
+            rough = _reduce_run(a, red, n)
+            shift, dev, mean, m2 = self._shifted(a, red, rows, (rough * (1.0 / n)).astype(self.work), n, out)
+            if _near(mean - shift, m2, n):
+                return shift, dev, mean, m2
+            return self._shifted(a, red, rows, mean.astype(self.work), n, out)
         s1 = _reduce64(_row_sums(a, False), red[:-1])
         mean = s1 * (1.0 / n)
         if _zero_likely(a, red):
@@ -197,8 +201,8 @@ class Kernel:
 
     def _shifted(self, a, red, rows, shift, n, out):
         dev = np.subtract(a, shift, out=self._scratch(a.shape) if out is None else out)
-        s1 = _reduce64(_row_sums(dev, False), red[:-1]) if rows else _reduce64(dev, red)
-        s2 = _reduce64(_row_sums(dev, True), red[:-1]) if rows else _reduce64(np.multiply(dev, dev), red)
+        s1 = _reduce64(_row_sums(dev, False), red[:-1]) if rows else _reduce_run(dev, red, n)
+        s2 = _reduce64(_row_sums(dev, True), red[:-1]) if rows else _reduce_run(np.multiply(dev, dev), red, n)
         mean = shift + s1 * (1.0 / n)
         m2 = np.maximum(s2 - s1 * (s1 * (1.0 / n)), 0.0)
         return shift, dev, mean, m2
@@ -328,6 +332,15 @@ def _near(offset, m2, n) -> bool:
 
 def _keepdims(shape, red):
     return tuple(1 if ax in red else s for ax, s in enumerate(shape))
+
+
+def _reduce_run(a, axes, n: int):
+    """Sum over ``axes`` (keepdims) of ``n`` values per group, as float64: in the data's precision
+    when n ≤ CHUNK (numpy adds the strided values one after another, the same bound as a run of a
+    row), else in float64 throughout."""
+    if n <= CHUNK and a.dtype == np.float32 and axes:
+        return np.add.reduce(a, axis=axes, keepdims=True).astype(np.float64)
+    return _reduce64(a, axes)
 
 
 def _reduce64(a, axes):

@@ -269,3 +269,23 @@ def test_deviations_from_zero_only_where_zero_is_near_every_mean(monkeypatch, ax
         assert not calls, "a block whose means all lie within σ/4 of 0 still took a subtraction pass"
     else:
         assert calls, "a block with a mean beyond σ/4 of 0 was not redone with the mean"
+
+
+@pytest.mark.parametrize("axes, shape", [("C", (2, 64, 5, 7)), ("N", (32, 3, 5, 7))])
+def test_groups_across_a_strided_axis_redo_a_shift_that_a_large_offset_rounded(monkeypatch, axes, shape):
+    """A group of 64 channels or 32 samples is summed in float32 (one run of at most CHUNK values): with
+    a 1e6 offset the first pass's mean lands more than σ/4 off, and the block is redone with the better
+    mean, so the result keeps float32 precision."""
+    rng = np.random.default_rng(5)
+    x = (rng.normal(size=shape) * 0.25 + 1e6).astype(np.float32)
+    axis = "NCHW".index(axes)
+    first = np.add.reduce(x, axis=axis).astype(np.float64) / x.shape[axis]  # the float32 first pass
+    exact = x.astype(np.float64)
+    assert (np.abs(first - exact.mean(axis=axis)) > exact.std(axis=axis) / 4).any(), "no shift lands far"
+    calls = []
+    shifted = kernel.Kernel._shifted
+    monkeypatch.setattr(kernel.Kernel, "_shifted", lambda self, *a: calls.append(1) or shifted(self, *a))
+    res = normviz.normalize(x, axes)
+    y_ref, _ = loop_normalize(x, axes)
+    assert np.abs(res.y - y_ref).max() < 1e-6
+    assert len(calls) >= 2, "the far shift was not redone"
