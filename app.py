@@ -14,57 +14,71 @@ with st.sidebar:
     inp, input_messages = input_panel.choose_input()
     shape_notices = controls.fit_to_shape(inp.shape)
 
-# 2. pick what shares a mean and a variance
-axes, groups = controls.layer_controls(inp.shape[1])
-with st.sidebar:
-    st.header("2 · Details")
-    eps, center, gamma, beta = controls.detail_controls(inp.shape[1])
-settings = controls.NormSettings(axes, groups, eps, center, gamma, beta)
 
-# 3. look
-inp, res, run_error = page.normalize_or_last_good(inp, settings)
-with st.container():  # one slot, however many notes: the cube below keeps its place (and its camera)
-    page.notices(input_messages, shape_notices, run_error)
-    sections.summary(res)
+def explore(inp, input_messages, shape_notices, in_fragment: bool) -> None:
+    """Everything below the input: the setting, what it does, and the tabs."""
+    # 2. pick what shares a mean and a variance
+    axes, groups = controls.layer_controls(inp.shape[1])
+    with st.sidebar:
+        st.header("2 · Details")
+        eps, center, gamma, beta = controls.detail_controls(inp.shape[1])
+    settings = controls.NormSettings(axes, groups, eps, center, gamma, beta)
 
-cube_section.apply_pending_click(inp.shape)
-cube_col, side_col = st.columns([3, 2], gap="medium")
-with side_col:
-    cell = controls.selection_controls(inp.shape)
-    group = res.group_of(*cell)
-    box = res.group_box(group)
-    page.selected_group(res, cell, group, box)
-    sections.arithmetic(inp, res, cell)
-    explain_tabs.notes(res)
-with cube_col:
-    cube_section.cube(inp, res, cell)
+    # 3. look
+    inp, res, run_error = page.normalize_or_last_good(inp, settings)
+    with st.container():  # one slot, however many notes: the cube below keeps its place (and its camera)
+        page.notices(input_messages, shape_notices, run_error)
+        sections.summary(res)
 
-tabs = page.tabs()
-with tabs["Channels"].container:
-    if tabs["Channels"].open:
-        sections.gallery(inp, res, box)
-with tabs["Statistics"].container:
-    if tabs["Statistics"].open:
-        sections.statistics(inp, res, group)
-with tabs["Histograms"].container:
-    if tabs["Histograms"].open:
-        sections.histograms(inp, res, box)
-with tabs["Compare"].container:
-    if tabs["Compare"].open:
-        compare.compare(inp, res, settings)
-with tabs["Code"].container:
-    if tabs["Code"].open:
-        explain_tabs.code(res)
-with tabs["Train vs eval"].container:
-    if tabs["Train vs eval"].open:
-        explain_tabs.train_vs_eval(inp, res)
-with tabs["Batch size"].container:
-    if tabs["Batch size"].open:
-        explain_tabs.batch_size(inp, res)
-with tabs["Training"].container:
-    if tabs["Training"].open:
-        training_tab.training(settings)
+    cube_section.apply_pending_click(inp.shape)
+    cube_col, side_col = st.columns([3, 2], gap="medium")
+    with side_col:
+        cell = controls.selection_controls(inp.shape)
+        group = res.group_of(*cell)
+        box = res.group_box(group)
+        page.selected_group(res, cell, group, box)
+        sections.arithmetic(inp, res, cell)
+        explain_tabs.notes(res)
+    with cube_col:
+        cube_section.cube(inp, res, cell)
 
-sections.downloads(inp, res)
-session.write_url(session.current())
+    tabs = page.tabs()
+    if in_fragment and tabs["Training"].open:
+        st.rerun(scope="app")  # the Training tab runs in whole-script runs (see below)
+    with tabs["Channels"].container:
+        if tabs["Channels"].open:
+            sections.gallery(inp, res, box)
+    with tabs["Statistics"].container:
+        if tabs["Statistics"].open:
+            sections.statistics(inp, res, group)
+    with tabs["Histograms"].container:
+        if tabs["Histograms"].open:
+            sections.histograms(inp, res, box)
+    with tabs["Compare"].container:
+        if tabs["Compare"].open:
+            compare.compare(inp, res, settings)
+    with tabs["Code"].container:
+        if tabs["Code"].open:
+            explain_tabs.code(res)
+    with tabs["Train vs eval"].container:
+        if tabs["Train vs eval"].open:
+            explain_tabs.train_vs_eval(inp, res)
+    with tabs["Batch size"].container:
+        if tabs["Batch size"].open:
+            explain_tabs.batch_size(inp, res)
+    with tabs["Training"].container:
+        if tabs["Training"].open:
+            training_tab.training(settings)
+
+    sections.downloads(inp, res)
+    session.write_url(session.current())
+
+
+# A click on an axis, a cell or a tab's control reruns only `explore` (a fragment): the input panel and
+# the header are neither rerun nor re-sent. With the Training tab open the whole script runs instead,
+# so that Cancel can stop a training run (a fragment's rerun waits for the run in progress).
+if session.get("tab") == "Training":
+    explore(inp, input_messages, shape_notices, in_fragment=False)
+else:
+    st.fragment(explore)(inp, input_messages, shape_notices, in_fragment=True)
 page.freeze_long_lived()

@@ -70,8 +70,8 @@ def test_a_browser_through_the_proxy_uploads_two_images_toggles_n_and_outlives_i
     assert {c["name"]: c["value"] for c in page.context.cookies()}["SRV"] == replica
 
     # The replica holding this page dies: the page reconnects to the other one by itself, and the
-    # next click starts a fresh session there with the settings of its link (the uploads are gone:
-    # the page says so and shows the sample photos).
+    # next click starts a fresh session there with the settings of its link and the click itself
+    # (the uploads are gone: the page says so and shows the sample photos).
     mark = len(proxy.lines)
     os.kill(proxy.replicas[replica][0], signal.SIGKILL)
     deadline = time.monotonic() + 60
@@ -82,7 +82,7 @@ def test_a_browser_through_the_proxy_uploads_two_images_toggles_n_and_outlives_i
     app.axis_pill("C · channel").click()
     expect(page.get_by_text("No images uploaded yet")).to_be_visible()
     wait_for_app(page)
-    expect(app.summary).to_contain_text("one per sample and channel")  # N stays off: from the link
+    expect(app.summary).to_contain_text("Reducing over C, H, W")  # N stays off (the link); the click on C counts
     assert app.images_loaded("[data-testid='stTabPanel']") >= 2 + 6  # the six photos: whole images, a strip each
     assert app.error_elements() == []
     proxy.wait_for(f"replicas/{replica} is UP", REJOIN_WITHIN_SECONDS, after=mark)  # restarted by serve.sh
