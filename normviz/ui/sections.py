@@ -146,7 +146,7 @@ def _page_background() -> tuple[int, int, int]:
 def _show(one, caption: str) -> None:
     """One strip, sent as JPEG bytes encoded once (the same bytes keep the same URL, so the browser
     fetches an unchanged strip only once); a tile shown at least TILE_WIDTH pixels wide."""
-    height, width = one.image.shape[:2]
+    width = one.image.shape[1]
     shown = max(width, round(width * TILE_WIDTH / one.tile_width))
     st.image(one.jpeg, caption=caption, width=shown, output_format="JPEG", alt=one.alt)
 
