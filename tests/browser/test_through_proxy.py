@@ -4,6 +4,7 @@ replica that holds the session, and the page carries on when that replica dies."
 from __future__ import annotations
 
 import os
+import re
 import signal
 import time
 
@@ -70,8 +71,9 @@ def test_a_browser_through_the_proxy_uploads_two_images_toggles_n_and_outlives_i
     assert {c["name"]: c["value"] for c in page.context.cookies()}["SRV"] == replica
 
     # The replica holding this page dies: the page reconnects to the other one by itself, and the
-    # next click starts a fresh session there with the settings of its link and the click itself
-    # (the uploads are gone: the page says so and shows the sample photos).
+    # next click starts a fresh session there with the settings of its link (the uploads are gone:
+    # the page says so and shows the sample photos). The click itself counts when it reaches the
+    # new session; made while the page is still reconnecting, it is lost.
     mark = len(proxy.lines)
     os.kill(proxy.replicas[replica][0], signal.SIGKILL)
     deadline = time.monotonic() + 60
@@ -82,7 +84,11 @@ def test_a_browser_through_the_proxy_uploads_two_images_toggles_n_and_outlives_i
     app.axis_pill("C · channel").click()
     expect(page.get_by_text("No images uploaded yet")).to_be_visible()
     wait_for_app(page)
-    expect(app.summary).to_contain_text("Reducing over C, H, W")  # N stays off (the link); the click on C counts
+    # N stays off (from the link); C is on if the click reached the new session
+    expect(app.summary).to_contain_text(re.compile(r"Reducing over (C, )?H, W:"))
+    c_on = "Reducing over C, H, W" in app.summary.inner_text()
+    expect(app.axis_pill("N · batch")).to_have_attribute("aria-pressed", "false")  # the pills show what was computed
+    expect(app.axis_pill("C · channel")).to_have_attribute("aria-pressed", "true" if c_on else "false")
     assert app.images_loaded("[data-testid='stTabPanel']") >= 2 + 6  # the six photos: whole images, a strip each
     assert app.error_elements() == []
     proxy.wait_for(f"replicas/{replica} is UP", REJOIN_WITHIN_SECONDS, after=mark)  # restarted by serve.sh
