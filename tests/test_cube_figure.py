@@ -271,7 +271,7 @@ def test_variance_colours_and_constant_statistics_stay_well_defined():
     cube = build_cube((2, 3, 4, 4), spec, zeros, zeros, (1, 1, 1, 1), color_by="variance")
     trace = meshes(cube)["selected"]
     assert np.isfinite([trace["cmin"], trace["cmax"]]).all() and trace["cmin"] < 0 < trace["cmax"]
-    assert trace["colorbar"]["ticktext"] == ["0 (all equal)"]
+    assert trace["colorbar"]["ticktext"] == ["0<br>(all equal)"]
     assert "σ²" in trace["colorbar"]["title"]["text"]
 
 

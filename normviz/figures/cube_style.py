@@ -76,7 +76,7 @@ def trace_colors(color_by: str, boxes: geo.BoxSet, chosen: geo.BoxSet | None, ti
     label = f"{symbol}<br>block avg" if tuple(tile) != (1, 1, 1, 1) else symbol
     colorbar = {"title": {"text": label}, "thickness": 14, "len": 0.7, "x": 1.0, "tickformat": _tick_format(low, high)}
     if high - low <= 1e-12 * max(1.0, abs(high)):
-        colorbar.update(tickvals=[low], ticktext=[f"{low:.4g} (all equal)"])
+        colorbar.update(tickvals=[low], ticktext=[f"{low:.4g}<br>(all equal)"])
         pad = max(abs(high) * 1e-3, 1e-9)
         low, high = low - pad, high + pad
     base = {"colorscale": scale, "cmin": low, "cmax": high}
