@@ -84,5 +84,11 @@ def worked_cell(res: NormResult, x: np.ndarray, cell) -> WorkedCell:
     else:
         value = xv / math.sqrt(ms + res.spec.eps) * gamma + beta
     return WorkedCell(
-        cell, group, xv, mean, var, ms, res.spec.eps, gamma, beta, res.spec.center, value, float(res.y[cell])
+        cell, group, xv, mean, var, ms, res.spec.eps, gamma, beta, res.spec.center, value, _output_at(res, cell)
     )
+
+
+def _output_at(res: NormResult, cell) -> float:
+    """y at ``cell``, computing only its plane while the result's output is deferred."""
+    n, c, h, w = (int(v) for v in cell)
+    return float(res.output_planes([n], [c])[0, 0, h, w])

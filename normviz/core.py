@@ -7,6 +7,7 @@ carries the output, the statistics on the statistics grid, and ways to find a ce
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -22,12 +23,14 @@ from .spec import NormSpec, identify
 class NormResult:
     """What ``normalize`` returns.
 
-    y: float32 ndarray of shape (N, C, H, W). mean, var: float64 ndarrays on the statistics grid
+    y: float32 ndarray of shape (N, C, H, W) — formed when first read for a result of
+    ``normalize(..., defer_output=True)``, whose ``output_planes`` and ``output_runs`` give parts of
+    it without forming the rest. mean, var: float64 ndarrays on the statistics grid
     (N or 1, C or G or 1, H or 1, W or 1); var is the biased variance. count: values per group.
     gamma, beta: float64 arrays of shape (C,) or None. warnings: sentences for the user.
     """
 
-    y: np.ndarray
+    output: np.ndarray | DeferredOutput
     mean: np.ndarray
     var: np.ndarray
     count: int
@@ -36,6 +39,32 @@ class NormResult:
     gamma: np.ndarray | None = None
     beta: np.ndarray | None = None
     warnings: tuple[str, ...] = field(default=())
+
+    @property
+    def y(self) -> np.ndarray:
+        """The output, float32 (N, C, H, W)."""
+        return self.output if isinstance(self.output, np.ndarray) else self.output.whole()
+
+    @property
+    def output_formed(self) -> bool:
+        """Whether all of y exists (always, unless deferred and not read yet)."""
+        return isinstance(self.output, np.ndarray) or self.output.formed
+
+    def output_planes(self, samples, channels) -> np.ndarray:
+        """y[samples][:, channels] as float32 (S, C', H, W); while y is deferred, only those planes
+        are computed."""
+        samples, channels = [int(s) for s in samples], [int(c) for c in channels]
+        if self.output_formed:
+            return self.y[np.ix_(samples, channels)]
+        return self.output.planes(samples, channels)
+
+    def output_runs(self, starts, length: int) -> np.ndarray:
+        """y.reshape(-1)[s : s + length] for each s of ``starts``, as float32 (len(starts), length);
+        while y is deferred, only the rows holding them are computed."""
+        if self.output_formed:
+            flat = self.y.reshape(-1)
+            return np.stack([flat[s : s + length] for s in starts]) if len(starts) else np.empty((0, length), np.float32)
+        return self.output.runs([int(s) for s in starts], int(length))
 
     @property
     def stats_shape(self) -> tuple[int, int, int, int]:
@@ -123,6 +152,7 @@ def normalize(
     gamma=None,
     beta=None,
     threads: int | None = None,
+    defer_output: bool = False,
 ) -> NormResult:
     """Normalize ``x`` over ``axes``: y = γ_c · (x − μ_S) / √(σ²_S + ε) + β_c.
 
@@ -135,6 +165,8 @@ def normalize(
     center : False divides by √(mean(x²) + ε) without subtracting the mean (RMS normalization).
     gamma, beta : optional per-channel scale and shift, arrays of shape (C,).
     threads : worker threads (default: the CPUs available, at most 8).
+    defer_output : compute the statistics now and y when it is read (whole, or in parts through
+        ``output_planes``/``output_runs``), bit for bit the same; x must not change meanwhile.
 
     Returns
     -------
@@ -157,9 +189,9 @@ def normalize(
     gamma = _per_channel(gamma, "gamma", channels)
     beta = _per_channel(beta, "beta", channels)
     warnings = _warnings(spec, x.shape)
-    y, mean, var = _run_kernel(x, spec, gamma, beta, threads or default_threads())
+    y, mean, var = _run_kernel(x, spec, gamma, beta, threads or default_threads(), not defer_output)
     return NormResult(
-        y=y,
+        output=y,
         mean=mean,
         var=var,
         count=spec.group_size(x.shape),
@@ -240,16 +272,18 @@ def describe_nonfinite(x: np.ndarray) -> str | None:
     )
 
 
-def _run_kernel(x, spec, gamma, beta, threads):
+def _run_kernel(x, spec, gamma, beta, threads, emit: bool = True):
     """Run the kernel in float32 when that holds x exactly, else in float64; also in float64 when
-    float32 squares overflow. Returns (y, mean, var) with statistics on the statistics grid."""
+    float32 squares overflow. Returns (y, mean, var) with statistics on the statistics grid; y is
+    a ``DeferredOutput`` when not ``emit``."""
     exact32 = x.dtype in (np.float32, np.float16, np.bool_) or (
         np.issubdtype(x.dtype, np.integer) and x.dtype.itemsize <= 2
     )
     work = np.float32 if exact32 else np.float64
     while True:
         try:
-            y, mean5, var5 = Kernel(x, spec, gamma, beta, threads, work).run()
+            kernel = Kernel(x, spec, gamma, beta, threads, work)
+            y, mean5, var5 = kernel.run(emit=emit)
             break
         except NonFinite:
             message = describe_nonfinite(x)
@@ -262,4 +296,71 @@ def _run_kernel(x, spec, gamma, beta, threads):
                 ) from None
             work = np.float64
     stats = spec.stats_shape(x.shape)
-    return y, mean5.reshape(stats), var5.reshape(stats)
+    return (y if emit else DeferredOutput(kernel)), mean5.reshape(stats), var5.reshape(stats)
+
+
+class DeferredOutput:
+    """y of a kernel run for its statistics alone (``Kernel.run(emit=False)``), formed on demand:
+    whole (once, kept), or planes and runs of it. Shared between threads."""
+
+    def __init__(self, kernel: Kernel):
+        self._kernel = kernel
+        self._lock = threading.Lock()
+        self._whole = None
+
+    @property
+    def formed(self) -> bool:
+        return self._whole is not None
+
+    def whole(self) -> np.ndarray:
+        """All of y, float32 (N, C, H, W), read-only."""
+        with self._lock:
+            if self._whole is None:
+                kernel = self._kernel
+                y5 = np.empty(kernel.view5, np.float32)
+                kernel.write([(box, y5[box]) for box in kernel.output_blocks()])
+                y = y5.reshape(kernel.shape)
+                y.flags.writeable = False
+                self._whole = y
+            return self._whole
+
+    def planes(self, samples: list[int], channels: list[int]) -> np.ndarray:
+        """y[samples][:, channels], float32 (S, C', H, W)."""
+        kernel = self._kernel
+        _, _, per_group, h, w = kernel.view5
+        out = np.empty((len(samples), len(channels), h, w), np.float32)
+        parts = []
+        for i, n in enumerate(samples):
+            for j, c in enumerate(channels):
+                g, k = divmod(c, per_group)
+                box = (slice(n, n + 1), slice(g, g + 1), slice(k, k + 1), slice(None), slice(None))
+                parts.append((box, out[i, j].reshape(1, 1, 1, h, w)))
+        kernel.write(parts)
+        return out
+
+    def runs(self, starts: list[int], length: int) -> np.ndarray:
+        """y.reshape(-1)[s : s + length] for each s of ``starts``, float32 (len(starts), length):
+        the whole rows (of W) holding each run are computed, piece by piece across planes."""
+        kernel = self._kernel
+        _, _, per_group, h, w = kernel.view5
+        plane = h * w
+        out = np.empty((len(starts), length), np.float32)
+        parts, copies = [], []
+        for i, start in enumerate(starts):
+            done = 0
+            while done < length:
+                at = start + done
+                nc, offset = divmod(at, plane)
+                take = min(length - done, plane - offset)
+                first, stop = offset // w, -(-(offset + take) // w)
+                n, c = divmod(nc, kernel.shape[1])
+                g, k = divmod(c, per_group)
+                rows = np.empty((1, 1, 1, stop - first, w), np.float32)
+                parts.append(((slice(n, n + 1), slice(g, g + 1), slice(k, k + 1), slice(first, stop), slice(None)), rows))
+                skip = offset - first * w
+                copies.append((i, done, rows.reshape(-1)[skip : skip + take]))
+                done += take
+        kernel.write(parts)
+        for i, done, values in copies:
+            out[i, done : done + len(values)] = values
+        return out

@@ -22,6 +22,10 @@ Speed: groups of up to ``FUSED_GROUP_LIMIT`` values get statistics and output bl
 block's passes following one another: two summing passes and two writing ones (x·s, then + the
 offset) when K = 0; a sum, a subtraction and two sums of the deviations before them with a shift.
 Blocks run on threads that each take the next block as they finish one (numpy releases the GIL).
+
+Deferred output: ``run(emit=False)`` does the summing passes alone and keeps each group's shift K;
+``write`` then forms any boxes of y from the statistics with the same elementwise arithmetic, so a
+plane formed alone is bit for bit the plane of a whole run.
 """
 
 from __future__ import annotations
@@ -103,11 +107,16 @@ class Kernel:
         return start
 
     # -- driver -------------------------------------------------------------------------------------
-    def run(self):
-        y5 = np.empty(self.view5, dtype=np.float32)
+    def run(self, emit: bool = True):
+        """(y, mean5, var5). emit=False: the statistics alone (y is None, nothing of its size is
+        written); ``write`` then forms any part of y, bit for bit what ``run()`` writes there."""
+        y5 = np.empty(self.view5, dtype=np.float32) if emit else None
         mean5 = np.zeros(self.stats5)
         m2_5 = np.zeros(self.stats5)
-        if self.count <= FUSED_GROUP_LIMIT:
+        self.mean5, self.m2_5 = mean5, m2_5
+        self.fused = self.count <= FUSED_GROUP_LIMIT
+        self.shift5 = np.zeros(self.stats5) if self.fused else None
+        if self.fused:
             # rows of float32 data, centred, need no work buffer: their deviations go into y
             lean = self.run_start is not None and self.x5.dtype == self.work == np.float32 and self.center
             target = self._target(BLOCK_ELEMENTS if lean else SCRATCH_BLOCK_ELEMENTS)
@@ -122,8 +131,38 @@ class Kernel:
                     _chan_merge(count5, mean5, m2_5, self._stat_index(sl), *part)
                 _check_finite(mean5, m2_5)
             self._pin_constant(mean5, m2_5, self.x5, self.reduced)
-            self._map(lambda sl: self._write_from_stats(sl, y5, mean5, m2_5), blocks)
-        return y5.reshape(self.shape), mean5, m2_5 / self.count
+            if emit:
+                self._map(lambda sl: self._write_from_stats(sl, y5, mean5, m2_5), blocks)
+        self._local = threading.local()  # the work buffers go (a deferred output keeps this kernel)
+        return (None if y5 is None else y5.reshape(self.shape)), mean5, m2_5 / self.count
+
+    def output_blocks(self) -> list[tuple[slice, ...]]:
+        """Contiguous boxes covering the (N, G, Cg, H, W) view, for forming all of y with ``write``."""
+        return _blocks(self.view5, (), self._target(SCRATCH_BLOCK_ELEMENTS), self.threads)
+
+    def write(self, parts) -> None:
+        """After ``run(emit=False)``: y for each (box, dest) of ``parts``. box: a tuple of slices of
+        the (N, G, Cg, H, W) view; dest: a C-contiguous float32 array of that box's shape. The
+        arithmetic is ``run()``'s own, from the same statistics and shifts (elementwise: any boxes)."""
+
+        def one(part):
+            sl, dest = part
+            a, red, rows, keep5 = self._arrange(sl)
+            index = self._stat_index(sl)
+            shape = _keepdims(a.shape, red)
+            mean = self.mean5[index].reshape(shape)
+            m2 = self.m2_5[index].reshape(shape)
+            if self.fused:  # the shift each group was summed with; var as _fused passes it
+                shift = self.shift5[index].reshape(shape).astype(self.work)
+                var = m2 * (1.0 / self.count)
+            else:  # as _write_from_stats
+                shift = mean.astype(self.work)
+                var = m2 / self.count
+            dev = np.subtract(a, shift, out=self._scratch(a.shape)) if self.center else None
+            self._emit(sl, dest.reshape(a.shape), a, dev, shift, mean, var)
+
+        self._map(one, list(parts))
+        self._local = threading.local()
 
     def _target(self, largest: int) -> int:
         """Elements per block: at most ``largest``, and few enough that every thread gets a block
@@ -209,16 +248,19 @@ class Kernel:
 
     def _fused(self, sl, y5, mean5, m2_5):
         a, red, rows, keep5 = self._arrange(sl)
-        out = y5[sl].reshape(a.shape)
+        out = None if y5 is None else y5[sl].reshape(a.shape)
         # in float32 the deviations go straight into the output, which _emit then scales in place
-        shift, dev, mean, m2 = self._stats(a, red, rows, out if self.work == np.float32 and self.center else None)
+        into = out if out is not None and self.work == np.float32 and self.center else None
+        shift, dev, mean, m2 = self._stats(a, red, rows, into)
         if dev is not a:  # (K = 0 was accepted only with finite statistics)
             _check_finite(mean, m2)
         self._pin_constant(mean, m2, a, red)
         index = self._stat_index(sl)
         mean5[index] = mean.reshape(keep5)
         m2_5[index] = m2.reshape(keep5)
-        self._emit(sl, out, a, dev, shift, mean, m2 * (1.0 / self.count))
+        self.shift5[index] = np.broadcast_to(shift, mean.shape).reshape(keep5)
+        if out is not None:
+            self._emit(sl, out, a, dev, shift, mean, m2 * (1.0 / self.count))
 
     def _partial(self, sl):
         a, red, rows, keep5 = self._arrange(sl)

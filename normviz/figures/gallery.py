@@ -144,6 +144,17 @@ def _sample(values: np.ndarray) -> np.ndarray:
     return flat[: SAMPLE_RUNS * stride].reshape(SAMPLE_RUNS, stride)[:, :SAMPLE_RUN]
 
 
+def _sample_output(res) -> np.ndarray:
+    """``_sample(res.y)`` for a ``NormResult``, reading only the sampled runs while its output is
+    deferred (planes at least a run long; otherwise all of y)."""
+    size = int(np.prod(res.shape))
+    plane = res.shape[2] * res.shape[3]
+    if res.output_formed or size <= SAMPLE_RUNS * SAMPLE_RUN or plane < SAMPLE_RUN:
+        return _sample(res.y)
+    stride = size // SAMPLE_RUNS
+    return res.output_runs([k * stride for k in range(SAMPLE_RUNS)], SAMPLE_RUN)
+
+
 def quantiles(values: np.ndarray, qs) -> list[float]:
     """``np.percentile(values, 100·q)`` for each q in ``qs`` (linear interpolation between the two
     nearest ranks), each from one partial sort (np.partition) of a copy: several times faster."""
@@ -159,10 +170,12 @@ def quantiles(values: np.ndarray, qs) -> list[float]:
     return out
 
 
-def output_range(y: np.ndarray) -> float:
+def output_range(y) -> float:
     """A shared symmetric display range for outputs: the 99.5th percentile of |y| (at least 1),
-    rounded up to a half, estimated from a sample (``_sample``)."""
-    top = quantiles(np.abs(_sample(y)), [0.995])[0] if y.size else 1.0
+    rounded up to a half, estimated from a sample (``_sample``). y: the output, or the
+    ``NormResult`` (only the sample of a deferred output is computed)."""
+    sample = _sample_output(y) if hasattr(y, "output_runs") else _sample(y)
+    top = quantiles(np.abs(sample), [0.995])[0] if sample.size else 1.0
     return max(1.0, np.ceil(top * 2) / 2)
 
 
@@ -255,7 +268,7 @@ def rgb_output(y_sample: np.ndarray) -> np.ndarray:
 
 def build_gallery(
     x: np.ndarray,
-    y: np.ndarray,
+    y,
     *,
     samples,
     channels,
@@ -268,7 +281,8 @@ def build_gallery(
 ) -> Gallery:
     """Tiles for the chosen samples and channels.
 
-    x, y: (N, C, H, W) input and output. samples, channels: indices to show. box: the selected
+    x, y: (N, C, H, W) input and output; y may be the ``NormResult`` itself, whose shown planes are
+    then all of its output that is read. samples, channels: indices to show. box: the selected
     group's four ranges over N, C, H, W (``NormResult.group_box``) or None. labels: one name per
     sample. out_range: the shared output range (default ``output_range(y)``); in_range: the inputs'
     (default ``input_range(x, is_image)``). layer: what made y,
@@ -284,7 +298,7 @@ def build_gallery(
     needed = list(range(c)) if c == 3 else channels
     column = {ch: k for k, ch in enumerate(needed)}
     xs = shrink(x[np.ix_(samples, needed)], scale)
-    ys = shrink(y[np.ix_(samples, needed)], scale)
+    ys = shrink(y.output_planes(samples, needed) if hasattr(y, "output_planes") else y[np.ix_(samples, needed)], scale)
     rows = []
     for i, s in enumerate(samples):
         name = labels[s] if labels is not None and s < len(labels) else f"sample {s}"

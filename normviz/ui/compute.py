@@ -17,18 +17,21 @@ from ..figures.alt_text import layer_phrase
 
 
 def _freeze(res: NormResult) -> NormResult:
-    for arr in (res.y, res.mean, res.var):
+    for arr in (res.mean, res.var):  # (y is read-only when it is formed)
         arr.flags.writeable = False
     return res
 
 
 def normalized(digest: str, x, axes: str, groups: int, eps: float, center: bool, gamma, beta) -> NormResult:
     """normalize(x, …) for the input with content ``digest``, read-only, held under the memory
-    budget; gamma/beta as tuples or None."""
+    budget; gamma/beta as tuples or None. The output is deferred: a page shows a few planes of it,
+    formed alone; all of y is formed when something reads it (the histograms, a download)."""
     return budget.held(
         ("normalized", digest, axes, groups, eps, center, gamma, beta),
-        lambda: _freeze(normalize(x, axes, groups=groups, eps=eps, center=center, gamma=gamma, beta=beta)),
-        need=x.nbytes * 3 // 2,  # y, and the kernel's blocks in flight
+        lambda: _freeze(
+            normalize(x, axes, groups=groups, eps=eps, center=center, gamma=gamma, beta=beta, defer_output=True)
+        ),
+        need=x.nbytes * 3 // 2,  # y (counted whether formed or not), and the kernel's blocks in flight
         what=f"normalizing the {'×'.join(map(str, x.shape))} input",
     )
 
@@ -60,7 +63,7 @@ def gallery_for(digest: str, key: str, _x, _res: NormResult, samples, channels, 
     """The gallery tiles (shared, read-only); ``box`` is the selected group as ((start, stop) × 4) or None."""
     return gallery.build_gallery(
         _x,
-        _res.y,
+        _res,
         samples=samples,
         channels=channels,
         box=_ranges(box),
@@ -95,7 +98,7 @@ def input_span(digest: str, _x, is_image: bool) -> tuple[float, float]:
 
 @st.cache_data(max_entries=32, show_spinner=False)
 def output_span(digest: str, key: str, _res: NormResult) -> float:
-    return gallery.output_range(_res.y)
+    return gallery.output_range(_res)
 
 
 @st.cache_data(max_entries=32, show_spinner=False)

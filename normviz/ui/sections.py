@@ -71,7 +71,7 @@ def downloads(inp, res: NormResult) -> None:
 
     cols = st.columns(2)
     cols[0].download_button(
-        f"Normalized tensor (.npy, {res.y.nbytes / 1e6:.1f} MB)",
+        f"Normalized tensor (.npy, {4 * math.prod(res.shape) / 1e6:.1f} MB)",  # float32; formed on click
         npy_bytes,
         file_name="normalized.npy",
         mime="application/octet-stream",
