@@ -63,7 +63,9 @@ class NormResult:
         while y is deferred, only the rows holding them are computed."""
         if self.output_formed:
             flat = self.y.reshape(-1)
-            return np.stack([flat[s : s + length] for s in starts]) if len(starts) else np.empty((0, length), np.float32)
+            return (
+                np.stack([flat[s : s + length] for s in starts]) if len(starts) else np.empty((0, length), np.float32)
+            )
         return self.output.runs([int(s) for s in starts], int(length))
 
     @property
@@ -356,7 +358,9 @@ class DeferredOutput:
                 n, c = divmod(nc, kernel.shape[1])
                 g, k = divmod(c, per_group)
                 rows = np.empty((1, 1, 1, stop - first, w), np.float32)
-                parts.append(((slice(n, n + 1), slice(g, g + 1), slice(k, k + 1), slice(first, stop), slice(None)), rows))
+                parts.append(
+                    ((slice(n, n + 1), slice(g, g + 1), slice(k, k + 1), slice(first, stop), slice(None)), rows)
+                )
                 skip = offset - first * w
                 copies.append((i, done, rows.reshape(-1)[skip : skip + take]))
                 done += take

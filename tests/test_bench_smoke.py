@@ -54,7 +54,9 @@ def test_websocket_client_finds_widgets_and_reruns_the_script():
         # in a thread: a browser test earlier in the run may hold Playwright's loop in this one
         first, widgets, runs = run_async(visit(url))
         # enough reruns that their CPU spans many of /proc's 10 ms ticks: four empty reruns can fit in one
-        stats = in_own_thread(wsclient.load, url, sessions=2, interactions=40, plan=wsclient.toggle_checkbox, pids=[pid])
+        stats = in_own_thread(
+            wsclient.load, url, sessions=2, interactions=40, plan=wsclient.toggle_checkbox, pids=[pid]
+        )
     assert not first.errors and first.messages > 0
     assert [w.kind for w in widgets.values()] == ["checkbox"]
     assert all(not run.errors and run.messages > 0 and run.seconds > 0 for run in runs)

@@ -70,9 +70,12 @@ def test_deferred_output_of_groups_too_large_for_one_block():
     eager = normviz.normalize(x, "CHW", threads=2)
     lazy = normviz.normalize(x, "CHW", threads=2, defer_output=True)
     assert np.array_equal(lazy.output_planes([0], [1]), eager.y[:, 1:2])
-    assert np.array_equal(lazy.output_runs([7, FUSED_GROUP_LIMIT // 2], 64), np.stack(
-        [eager.y.reshape(-1)[7:71], eager.y.reshape(-1)[FUSED_GROUP_LIMIT // 2 : FUSED_GROUP_LIMIT // 2 + 64]]
-    ))
+    assert np.array_equal(
+        lazy.output_runs([7, FUSED_GROUP_LIMIT // 2], 64),
+        np.stack(
+            [eager.y.reshape(-1)[7:71], eager.y.reshape(-1)[FUSED_GROUP_LIMIT // 2 : FUSED_GROUP_LIMIT // 2 + 64]]
+        ),
+    )
     assert np.array_equal(lazy.y, eager.y)
 
 

@@ -207,14 +207,28 @@ def test_gallery_tiles_are_read_only_jpeg_with_text_alternatives():
 
 @pytest.mark.parametrize("shape", [(181, 181, 3), (400, 300, 3), (7, 1000, 3), (1, 1000, 3), (181, 181)])
 @pytest.mark.parametrize("scale", [128 / 181, 0.3, 0.05])
-def test_averaging_down_gives_the_rounded_block_means(shape, scale):
-    """Tiles are block means rounded to the nearest level; a side shorter than the block is one pixel."""
-    img = np.random.default_rng(11).integers(0, 256, size=shape).astype(np.uint8)
+def test_averaging_down_gives_the_block_means(shape, scale):
+    """Large images are block means (float32) before they are coloured; a side shorter than the
+    block is one pixel. Bound: k = f² values summed in float32, each add and the final scaling
+    rounding once (relative 2⁻²⁴), so |error| ≤ (k + 1)·2⁻²⁴·max|v|."""
+    img = np.random.default_rng(11).normal(size=shape).astype(np.float32)
+    planes = np.moveaxis(img, -1, 0) if img.ndim == 3 else img  # shrink takes (..., H, W)
     f = int(np.ceil(1 / scale))
-    fh, fw = min(f, shape[0]), min(f, shape[1])
-    h, w = shape[0] // fh * fh, shape[1] // fw * fw
-    means = img[:h, :w].astype(np.float64).reshape(h // fh, fh, w // fw, fw, *shape[2:]).mean(axis=(1, 3))
-    assert np.array_equal(gallery.resample(img, scale), np.rint(means).astype(np.uint8))
+    fh, fw = min(f, planes.shape[-2]), min(f, planes.shape[-1])
+    h, w = planes.shape[-2] // fh * fh, planes.shape[-1] // fw * fw
+    cut = planes[..., :h, :w].astype(np.float64)
+    means = cut.reshape(*cut.shape[:-2], h // fh, fh, w // fw, fw).mean(axis=(-3, -1))
+    got = gallery.shrink(planes, scale)
+    assert got.dtype == np.float32 and got.shape == means.shape
+    bound = (fh * fw + 1) * 2.0**-24 * np.abs(img).max()
+    assert np.abs(got - means).max() <= bound
+
+
+def test_resample_only_enlarges():
+    img = np.arange(6, dtype=np.uint8).reshape(2, 3)
+    assert np.array_equal(gallery.resample(img, 2), np.repeat(np.repeat(img, 2, axis=0), 2, axis=1))
+    with pytest.raises(ValueError, match="shrink"):
+        gallery.resample(img, 0.5)
 
 
 def _strip_gallery(channels=range(3)):

@@ -201,8 +201,9 @@ def block_factor(scale: float) -> int:
 
 
 def shrink(values: np.ndarray, scale: float) -> np.ndarray:
-    """Images (..., H, W) averaged over blocks as ``resample`` does for a ``scale`` < 1 (float32), or
-    ``values`` itself for ``scale`` ≥ 1: large tiles are coloured after averaging, on 1/f² of the pixels."""
+    """Images (..., H, W) averaged over f × f blocks (f = ``block_factor(scale)``; a side shorter
+    than f becomes one pixel) in float32, for a ``scale`` < 1, or ``values`` itself for ``scale`` ≥ 1:
+    large tiles are coloured after averaging, on 1/f² of the pixels."""
     if scale >= 1:
         return values
     f = block_factor(scale)
@@ -217,30 +218,22 @@ def shrink(values: np.ndarray, scale: float) -> np.ndarray:
 
 
 def _pixel(index: int, length: int, scale: float) -> int:
-    """Screen pixel of cell ``index`` along an axis of ``length`` cells (as ``resample`` lays them out)."""
+    """Screen pixel of cell ``index`` along an axis of ``length`` cells (as ``resample`` and
+    ``shrink`` lay them out)."""
     if scale >= 1:
         return index * int(scale)
     return index // min(block_factor(scale), length)
 
 
 def resample(img: np.ndarray, scale: float) -> np.ndarray:
-    """Nearest-neighbour upscaling by an integer ``scale`` ≥ 1, or block averaging for ``scale`` < 1.
+    """Nearest-neighbour upscaling by an integer ``scale`` ≥ 1 (large tiles are averaged down
+    before they are coloured: ``shrink``).
 
-    img: (H, W) or (H, W, K) array; returns (round(H·scale), round(W·scale)[, K])."""
-    if scale >= 1:
-        k = int(scale)
-        return np.repeat(np.repeat(img, k, axis=0), k, axis=1)
-    f = block_factor(scale)
-    fh, fw = min(f, img.shape[0]), min(f, img.shape[1])  # a side shorter than f becomes one pixel
-    h, w = img.shape[0] // fh * fh, img.shape[1] // fw * fw
-    shape = (h // fh, fh, w // fw, fw, *img.shape[2:])
-    if img.dtype == np.uint8:  # exact integer block sums, added as strided slices: the same means
-        cut = img[:h, :w].astype(np.uint32)  # as in float64, several times faster
-        rows = sum(cut[i::fh] for i in range(fh))
-        sums = sum(rows[:, j::fw] for j in range(fw))
-        return np.rint(sums / (fh * fw)).astype(np.uint8)
-    blocks = img[:h, :w].astype(np.float64).reshape(shape).mean(axis=(1, 3))
-    return blocks.astype(img.dtype)
+    img: (H, W) or (H, W, K) array; returns (H·scale, W·scale[, K])."""
+    k = int(scale)
+    if k < 1:
+        raise ValueError(f"resample enlarges by a whole factor ≥ 1; got {scale} (use shrink to average down).")
+    return np.repeat(np.repeat(img, k, axis=0), k, axis=1)
 
 
 def outline(image: np.ndarray, rows: range, cols: range, scale: float, shape=None, thickness: int = 2) -> np.ndarray:
