@@ -89,6 +89,5 @@ def worked_cell(res: NormResult, x: np.ndarray, cell) -> WorkedCell:
 
 
 def _output_at(res: NormResult, cell) -> float:
-    """y at ``cell``, computing only its plane while the result's output is deferred."""
-    n, c, h, w = (int(v) for v in cell)
-    return float(res.output_planes([n], [c])[0, 0, h, w])
+    """y at ``cell``, computing only its row while the result's output is deferred."""
+    return float(res.output_runs([int(np.ravel_multi_index(tuple(cell), res.shape))], 1)[0, 0])

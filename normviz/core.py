@@ -328,23 +328,21 @@ class DeferredOutput:
 
     def planes(self, samples: list[int], channels: list[int]) -> np.ndarray:
         """y[samples][:, channels], float32 (S, C', H, W)."""
-        kernel = self._kernel
-        _, _, per_group, h, w = kernel.view5
+        _, _, _, h, w = self._kernel.view5
         out = np.empty((len(samples), len(channels), h, w), np.float32)
-        parts = []
-        for i, n in enumerate(samples):
-            for j, c in enumerate(channels):
-                g, k = divmod(c, per_group)
-                box = (slice(n, n + 1), slice(g, g + 1), slice(k, k + 1), slice(None), slice(None))
-                parts.append((box, out[i, j].reshape(1, 1, 1, h, w)))
-        kernel.write(parts)
+        parts = [
+            (self._box(n, c, slice(None)), out[i, j].reshape(1, 1, 1, h, w))
+            for i, n in enumerate(samples)
+            for j, c in enumerate(channels)
+        ]
+        self._kernel.write(parts)
         return out
 
     def runs(self, starts: list[int], length: int) -> np.ndarray:
         """y.reshape(-1)[s : s + length] for each s of ``starts``, float32 (len(starts), length):
         the whole rows (of W) holding each run are computed, piece by piece across planes."""
         kernel = self._kernel
-        _, _, per_group, h, w = kernel.view5
+        _, _, _, h, w = kernel.view5
         plane = h * w
         out = np.empty((len(starts), length), np.float32)
         parts, copies = [], []
@@ -355,12 +353,8 @@ class DeferredOutput:
                 nc, offset = divmod(at, plane)
                 take = min(length - done, plane - offset)
                 first, stop = offset // w, -(-(offset + take) // w)
-                n, c = divmod(nc, kernel.shape[1])
-                g, k = divmod(c, per_group)
                 rows = np.empty((1, 1, 1, stop - first, w), np.float32)
-                parts.append(
-                    ((slice(n, n + 1), slice(g, g + 1), slice(k, k + 1), slice(first, stop), slice(None)), rows)
-                )
+                parts.append((self._box(*divmod(nc, kernel.shape[1]), slice(first, stop)), rows))
                 skip = offset - first * w
                 copies.append((i, done, rows.reshape(-1)[skip : skip + take]))
                 done += take
@@ -368,3 +362,8 @@ class DeferredOutput:
         for i, done, values in copies:
             out[i, done : done + len(values)] = values
         return out
+
+    def _box(self, n: int, c: int, rows: slice) -> tuple[slice, ...]:
+        """The box of sample n, channel c and ``rows`` of H in the kernel's (N, G, Cg, H, W) view."""
+        g, k = divmod(c, self._kernel.view5[2])
+        return (slice(n, n + 1), slice(g, g + 1), slice(k, k + 1), rows, slice(None))

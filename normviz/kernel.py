@@ -123,7 +123,7 @@ class Kernel:
             blocks = _blocks(self.view5, self.reduced, target, self.threads)
             self._map(lambda sl: self._fused(sl, y5, mean5, m2_5), blocks)
         else:
-            blocks = _blocks(self.view5, (), self._target(SCRATCH_BLOCK_ELEMENTS), self.threads)
+            blocks = self.output_blocks()
             count5 = np.zeros(self.stats5)
             partials = self._map(self._partial, blocks)
             with np.errstate(all="ignore"):
@@ -132,16 +132,18 @@ class Kernel:
                 _check_finite(mean5, m2_5)
             self._pin_constant(mean5, m2_5, self.x5, self.reduced)
             if emit:
-                self._map(lambda sl: self._write_from_stats(sl, y5, mean5, m2_5), blocks)
+                self.write([(sl, y5[sl]) for sl in blocks])
         self._local = threading.local()  # the work buffers go (a deferred output keeps this kernel)
         return (None if y5 is None else y5.reshape(self.shape)), mean5, m2_5 / self.count
 
     def output_blocks(self) -> list[tuple[slice, ...]]:
-        """Contiguous boxes covering the (N, G, Cg, H, W) view, for forming all of y with ``write``."""
+        """Contiguous boxes covering the (N, G, Cg, H, W) view, each of at most a scratch block: the
+        blocks of the statistics-first path, and of forming all of y with ``write``."""
         return _blocks(self.view5, (), self._target(SCRATCH_BLOCK_ELEMENTS), self.threads)
 
     def write(self, parts) -> None:
-        """After ``run(emit=False)``: y for each (box, dest) of ``parts``. box: a tuple of slices of
+        """y for each (box, dest) of ``parts``, from the statistics of ``run`` (which writes the whole
+        y with it for groups above FUSED_GROUP_LIMIT). box: a tuple of slices of
         the (N, G, Cg, H, W) view; dest: a C-contiguous float32 array of that box's shape. The
         arithmetic is ``run()``'s own, from the same statistics and shifts (elementwise: any boxes)."""
 
@@ -155,7 +157,7 @@ class Kernel:
             if self.fused:  # the shift each group was summed with; var as _fused passes it
                 shift = self.shift5[index].reshape(shape).astype(self.work)
                 var = m2 * (1.0 / self.count)
-            else:  # as _write_from_stats
+            else:  # statistics merged across blocks: shifted by the mean itself
                 shift = mean.astype(self.work)
                 var = m2 / self.count
             dev = np.subtract(a, shift, out=self._scratch(a.shape)) if self.center else None
@@ -267,15 +269,6 @@ class Kernel:
         _, _, mean, m2 = self._stats(a, red, rows)
         n = math.prod(a.shape[ax] for ax in red)
         return n, mean.reshape(keep5), m2.reshape(keep5)
-
-    def _write_from_stats(self, sl, y5, mean5, m2_5):
-        a, red, rows, keep5 = self._arrange(sl)
-        index = self._stat_index(sl)
-        mean = mean5[index].reshape(_keepdims(a.shape, red))
-        var = m2_5[index].reshape(mean.shape) / self.count
-        shift = mean.astype(self.work)
-        dev = np.subtract(a, shift, out=self._scratch(a.shape)) if self.center else None
-        self._emit(sl, y5[sl].reshape(a.shape), a, dev, shift, mean, var)
 
     def _emit(self, sl, out, a, dev, shift, mean, var):
         """Write y = (x − K)·s + (β − (μ − K)·s), s = γ / √(σ² + ε), for the block at ``sl``
