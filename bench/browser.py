@@ -145,7 +145,7 @@ def run(smoke: bool = False) -> list[dict]:
     return [
         {"group": "browser", "name": "first open until the cube is drawn", "ours_ms": ours["ready"],
          "ref_ms": floor["first"], "ratio": ours["ready"] / floor["first"], "budget": "≤ 3×",
-         "note": "navigation → the cube's first WebGL draw; baseline: the empty app's first render"},
+         "note": "navigation → the cube's first draw; baseline: the empty app's first render"},
         {"group": "browser", "name": "first full render", "ours_ms": ours["first"], "ref_ms": floor["first"],
          "ratio": ours["first"] / floor["first"], "note": "page load until the page settles; baseline: empty app"},
         {"group": "browser", "name": f"axis toggle until settled (median of {toggles})", "ours_ms": ours["toggle"],

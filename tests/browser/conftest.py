@@ -95,7 +95,7 @@ def streamlit_app():
 
 @pytest.fixture(scope="session")
 def browser():
-    """Chromium with WebGL (SwiftShader), shared by the session."""
+    """Chromium (software GPU: SwiftShader), shared by the session."""
     if not CHROMIUM.exists():
         pytest.skip(f"no Chromium at {CHROMIUM}: install Debian's chromium package (or set NORMVIZ_CHROMIUM)")
     from playwright.sync_api import sync_playwright

@@ -142,7 +142,7 @@ def test_the_cube_follows_the_light_or_dark_page(streamlit_app, themed_page):
     page_background = page.evaluate("getComputedStyle(document.querySelector('[data-testid=stApp]')).backgroundColor")
     assert page_background == "rgb({}, {}, {})".format(*BACKGROUNDS[scheme])
     layout = frame.evaluate(
-        "(() => { const l = document.getElementById('cube')._fullLayout; "
+        "(() => { const l = document.getElementById('cube').layout; "
         "return {paper: l.paper_bgcolor, font: l.font.color}; })()"
     )
     assert layout["paper"] == page_background.replace(" ", "")

@@ -1,5 +1,6 @@
-"""The cube component in a real browser: it draws with WebGL, turns clicks into cells for Python,
-keeps the user's camera across reruns, and loads plotly.js once."""
+"""The cube component in a real browser: it draws the figure on its canvas, names the box under the
+pointer, turns clicks into cells for Python, keeps the user's camera across reruns, and loads its
+renderer once."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect
 
 from normviz.figures.cube import cell_at_vertex
-from normviz.ui.cube_component import FOLDER, PLOTLY_JS, take_click
+from normviz.ui.cube_component import FOLDER, RENDERER, take_click
 
 from .conftest import save_screenshot, wait_for_app
 
@@ -63,25 +64,14 @@ def test_importing_the_component_writes_nothing_into_its_folder(tmp_path):
     assert _folder_state(copy) == before, "importing the component changed its folder"
 
 
-def test_vendored_plotly_js_is_the_gl3d_bundle_of_plotly_pys_version():
-    """The cube loads plotly.js's gl3d partial bundle, of the plotly.js version plotly.py bundles,
-    with its licence beside it."""
-    import plotly
-
-    def version(path: Path) -> tuple[str, str]:
-        header = path.read_text(encoding="utf-8", errors="replace")[:200]
-        found = re.search(r"plotly\.js (\([^)]*\) )?v(\d+\.\d+)\.\d+", header)
-        return found.group(1) or "", found.group(2)
-
-    bundle_kind, ours = version(PLOTLY_JS)
-    _, theirs = version(Path(plotly.__file__).parent / "package_data" / "plotly.min.js")
-    assert "gl3d" in bundle_kind and ours == theirs
-    assert PLOTLY_JS.stat().st_size < 2_000_000
-    assert (
-        "MIT" in (FOLDER / "plotly.js-LICENSE").read_text()
-        or "Permission is hereby granted" in (FOLDER / "plotly.js-LICENSE").read_text()
-    )
-    assert f'<script src="{PLOTLY_JS.name}"></script>' in (FOLDER / "index.html").read_text()
+def test_the_frame_loads_only_its_own_small_renderer():
+    """The cube's frame is its page and one script, the renderer: nothing from the network, nothing
+    large to download and compile on a first visit."""
+    html = (FOLDER / "index.html").read_text()
+    assert re.findall(r'<script src="([^"]+)"', html) == [RENDERER.name]
+    assert "http" not in "".join(re.findall(r'(?:src|href)="([^"]*)"', html))
+    tracked = subprocess.run(["git", "ls-files", "."], cwd=FOLDER, capture_output=True, text=True, check=True)
+    assert sum((FOLDER / name).stat().st_size for name in tracked.stdout.split()) < 100_000
 
 
 class CubePage:
@@ -89,9 +79,9 @@ class CubePage:
 
     def __init__(self, page, url: str):
         self.page = page
-        self.plotly_requests: list[str] = []
+        self.renderer_requests: list[str] = []
         self.errors: list[str] = []
-        page.on("request", lambda r: self.plotly_requests.append(r.url) if "plotly" in r.url else None)
+        page.on("request", lambda r: self.renderer_requests.append(r.url) if RENDERER.name in r.url else None)
         page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
         page.on("pageerror", lambda e: self.errors.append(str(e)))
         page.goto(url)
@@ -102,14 +92,14 @@ class CubePage:
         )
         self.iframe = page.wait_for_selector(FRAME)
         self.frame = self.iframe.content_frame()
-        self.frame.wait_for_selector("#cube .gl-container canvas")
+        self.frame.wait_for_selector("#cube canvas")
         self.frame.wait_for_function("Number(document.body.dataset.renders) >= 1")
 
     def renders(self) -> int:
         return int(self.frame.evaluate("Number(document.body.dataset.renders)"))
 
     def camera(self) -> dict:
-        return self.frame.evaluate(f"{GRAPH}._fullLayout.scene._scene.getCamera()")
+        return self.frame.evaluate(f"{GRAPH}.view.camera()")
 
     def figure_title(self) -> str:
         return self.frame.evaluate(f"{GRAPH}.layout.title.text")
@@ -133,18 +123,13 @@ class CubePage:
         return box["x"] + fx * box["width"], box["y"] + fy * box["height"]
 
     def hover_a_box(self, accept=lambda label: True) -> tuple[float, float, str]:
-        """Move the mouse until plotly reports hovering a box whose hover label ``accept`` takes;
-        returns the point and its hover label.
-
-        Right after a new figure is drawn, the WebGL scene's first pick can still come from the
-        previous frame's picking buffer, so the label is read after a second hover at the same point.
-        """
-        self.frame.evaluate(f"{GRAPH}.on('plotly_hover', () => {{ window.hovered = true; }})")
+        """Move the mouse until the cube names a box under it whose hover label ``accept`` takes;
+        returns the point and its hover label."""
+        self.frame.evaluate(f"{GRAPH}.addEventListener('cube-hover', () => {{ window.hovered = true; }})")
         for fx, fy in PROBES:
             x, y = self.point(fx, fy)
             for jitter in (0, 2, 4):
-                if self._hovers_at(x + jitter + 1, y + jitter) and self._hovers_at(x + jitter, y + jitter):
-                    self.page.wait_for_timeout(200)
+                if self._hovers_at(x + jitter, y + jitter):
                     label = self.hover_label()
                     if accept(label):
                         return x + jitter, y + jitter, label
@@ -152,7 +137,8 @@ class CubePage:
         pytest.fail("no box of the cube that fits reported a hover at any probe point")
 
     def _hovers_at(self, x: float, y: float) -> bool:
-        """Move the mouse to (x, y); whether plotly reported a hover there."""
+        """Move the mouse to (x, y); whether the cube reported a box there."""
+        self.page.mouse.move(x - 3, y - 3)
         self.frame.evaluate("window.hovered = undefined")
         self.page.mouse.move(x, y)
         try:
@@ -162,7 +148,7 @@ class CubePage:
         return True
 
     def trace(self, number: int) -> dict:
-        """A trace of the figure as plotly.js holds it."""
+        """A trace of the figure as the cube holds it."""
         return self.frame.evaluate(f"JSON.parse(JSON.stringify({GRAPH}.data[{number}]))")
 
     def sent_value(self) -> dict:
@@ -170,13 +156,11 @@ class CubePage:
         return self.page.evaluate("window.cubeValue")
 
     def hover_label(self) -> str:
-        """The text of plotly's hover label, one line per line."""
-        return self.frame.evaluate(
-            "[...document.querySelectorAll('.gl-container g.hovertext tspan.line')].map(t => t.textContent).join('\\n')"
-        )
+        """The text of the cube's hover label, one line per line."""
+        return self.frame.locator("#cube-hover").inner_text()
 
     def press(self, x: float, y: float) -> None:
-        """A click the WebGL scene sees: the button stays down for a few frames."""
+        """A click as a user makes it: the button stays down for a moment."""
         self.page.mouse.move(x, y)
         self.page.mouse.down()
         self.page.wait_for_timeout(250)
@@ -225,21 +209,49 @@ def painted_fraction(png: bytes) -> float:
     return float(np.mean(pixels.min(axis=2) < 235))
 
 
+def colour_bar_fraction(png: bytes) -> float:
+    """Share of the right-hand strip (where the colour bar stands) painted in saturated colours."""
+    pixels = np.asarray(Image.open(io.BytesIO(png)).convert("RGB"), dtype=np.int16)
+    strip = pixels[:, int(pixels.shape[1] * 0.85) :]
+    return float(np.mean(strip.max(axis=2) - strip.min(axis=2) > 60))
+
+
 @pytest.mark.browser
-def test_cube_draws_with_webgl(streamlit_app, page):
+def test_cube_draws_the_figure(streamlit_app, page):
     cube = CubePage(page, streamlit_app(DEMO))
-    has_gl = cube.frame.evaluate(f"!!({GRAPH}._fullLayout.scene._scene.glplot.gl)")
-    assert has_gl, "the scene has no WebGL context"
     types = cube.frame.evaluate(f"{GRAPH}.data.map(t => t.type)")
     assert types == ["mesh3d", "mesh3d", "scatter3d"]
     assert cube.frame.evaluate(f"{GRAPH}.layout.uirevision") == "normviz-cube"
-    full_types = cube.frame.evaluate(f"{GRAPH}._fullData.map(t => [t.type, t.visible])")
-    assert full_types == [[t, True] for t in types], "a trace type the plotly.js bundle does not know"
-    assert cube.frame.locator("#cube .colorbar").count() >= 1, "the colour bar is drawn"
-    canvas_png = cube.frame.locator("#cube .gl-container canvas").first.screenshot()
-    assert painted_fraction(canvas_png) > 0.05, "the WebGL canvas is (almost) blank"
+    canvas_png = cube.frame.locator("#cube canvas").first.screenshot()
+    assert painted_fraction(canvas_png) > 0.05, "the cube's canvas is (almost) blank"
+    assert colour_bar_fraction(canvas_png) > 0.01, "no colour bar beside the cube"
     assert not cube.errors, f"the cube's frame logged errors: {cube.errors}"
     save_screenshot(page, "cube_component_first_open")
+
+
+@pytest.mark.browser
+def test_hover_numbers_are_written_as_plotly_formats_write_them(streamlit_app, page):
+    """The hover label fills the figure's template: "%{customdata[k]:.4~g}" is four significant
+    digits without trailing zeros (as Python's ".4g"), ":," groups thousands, and a minus sign."""
+    cube = CubePage(page, streamlit_app(DEMO))
+    values = [0.0, 1.0, -1.5, 0.1234567, 123456.0, 1234.56, 1.5e-7, -2.5e-12, 6.02e23, 0.0001, 99999.0, 100.0]
+    ours = cube.frame.evaluate("vs => vs.map(v => CubeView.formatNumber(v, '.4~g'))", values)
+    for value, text in zip(values, ours):
+        python = re.sub(r"e([+-])0*(\d)", r"e\1\2", format(value, ".4g")).replace("-", "\u2212")
+        assert text == python, (value, text, python)
+    grouped = cube.frame.evaluate("vs => vs.map(v => CubeView.formatNumber(v, ','))", [5, 1024, 36864, 1234567])
+    assert grouped == ["5", "1,024", "36,864", "1,234,567"]
+    filled = cube.frame.evaluate(
+        "CubeView.fillTemplate('<b>group (%{customdata[0]}, 0)</b><br>μ = %{customdata[1]:.4~g}<extra></extra>', [3, -0.25])"
+    )
+    assert filled == "<b>group (3, 0)</b><br>μ = \u22120.25"
+    _, _, label = cube.hover_a_box()
+    trace = cube.frame.evaluate(f"{GRAPH}.hovered.curveNumber")
+    row = cube.frame.evaluate(f"{GRAPH}.hovered.customdata")
+    template = cube.trace(trace)["hovertemplate"]
+    mean_column = int(re.search(r"μ = %\{customdata\[(\d+)\]", template).group(1))
+    mean = re.sub(r"e([+-])0*(\d)", r"e\1\2", format(row[mean_column], ".4g")).replace("-", "\u2212")
+    assert f"μ = {mean}" in label, (label, row)
 
 
 @pytest.mark.browser
@@ -297,6 +309,6 @@ def test_dragged_camera_survives_reruns(streamlit_app, page):
     x, y, _ = cube.hover_a_box()
     cube.click_cube(x, y, clicks_after=1)
     same_camera()
-    loads = [url for url in cube.plotly_requests if url.endswith(PLOTLY_JS.name)]
-    assert len(loads) == 1, f"plotly.js must load once, not on every rerun: {loads}"
+    loads = [url for url in cube.renderer_requests if url.endswith(RENDERER.name)]
+    assert len(loads) == 1, f"the renderer must load once, not on every rerun: {loads}"
     save_screenshot(page, "cube_component_after_reruns")

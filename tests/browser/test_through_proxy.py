@@ -45,7 +45,7 @@ def test_a_browser_through_the_proxy_uploads_two_images_toggles_n_and_outlives_i
     red, blue = tmp_path / "red.png", tmp_path / "blue.png"
     Image.new("RGB", (120, 80), (220, 30, 30)).save(red)
     Image.new("RGB", (64, 100), (20, 40, 200)).save(blue)
-    page.set_default_timeout(90_000)  # the proxy's first page loads plotly.js and draws the cube
+    page.set_default_timeout(90_000)  # a first page through the proxy can be slow on a busy machine
     failed = []
     page.on("response", lambda r: failed.append(f"{r.status} {r.url}") if r.status >= 400 else None)
     app = AppPage(page, proxy.url)

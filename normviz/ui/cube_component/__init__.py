@@ -1,11 +1,12 @@
 """The tensor cube as a Streamlit component that keeps the user's camera and reports clicked cells.
 
-``st.plotly_chart`` resets a 3D camera whenever the figure changes and does not report clicks on 3D
-traces, so the cube is drawn by a small component: an iframe that loads plotly.js (its gl3d partial
-bundle, vendored here) once and calls ``Plotly.react`` with the figure of each rerun, keeping the
-camera the user dragged to (the layout's fixed ``uirevision``, and the component re-applies the
-dragged camera while the figure's default camera stays the same), and sends a clicked cell back
-with the component message protocol.
+The cube is drawn by a small component: an iframe whose renderer (``cube3d.js``, beside this file)
+paints the figure of each rerun on a 2D canvas: boxes in perspective, far ones first, the axes, the
+colour bar and a hover label, with a turntable drag and wheel zoom. It keeps the camera the user
+dragged to while the figure's default camera stays the same, and sends a clicked cell back with the
+component message protocol. The figure is plotly's (``CubeFigure.to_plotly()`` opens it in
+plotly.py), but the page needs no WebGL: nothing to download beyond a few kilobytes and no shader to
+compile before the first draw.
 
     cube = cube_from_result(res, selected_cell, view="paper")
     clicked = cube_chart(cube.figure, key="cube")      # (n, c, h, w) once per click, else None
@@ -20,13 +21,11 @@ from pathlib import Path
 import streamlit as st
 import streamlit.components.v1 as components
 
-#: The component's folder, served as it is: index.html and the plotly.js it loads (vendored, never
-#: written at run time).
+#: The component's folder, served as it is: index.html and the renderer it loads (never written at
+#: run time).
 FOLDER = Path(__file__).resolve().parent
-#: plotly.js's gl3d partial bundle (npm ``plotly.js-gl3d-dist-min`` 4.1.1, MIT, licence beside it;
-#: sha256 aab04dcd9c103a92…): the plotly.js version plotly.py 7.1 bundles, 1.75 MB instead of the
-#: full 4.8 MB build. To update: ``npm pack plotly.js-gl3d-dist-min@<plotly.py's plotly.js version>``.
-PLOTLY_JS = FOLDER / "plotly-gl3d.min.js"
+#: The renderer: draws a figure of ``normviz.figures.cube`` on a canvas (see its header).
+RENDERER = FOLDER / "cube3d.js"
 
 _cube_component = components.declare_component("cube_chart", path=str(FOLDER))
 
