@@ -79,7 +79,8 @@ class _Bytes:
                 self.count += len(response.body())
 
 
-def _measure(browser, url: str, toggle, first_ready, toggles: int) -> dict:
+def _open(browser, url: str, first_ready):
+    """A new visitor opens the page: (context, page, byte counter, ready ms, settled ms), from navigation."""
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()
     counter = _Bytes(page)
@@ -87,7 +88,19 @@ def _measure(browser, url: str, toggle, first_ready, toggles: int) -> dict:
     wait_for_app(page, timeout=120_000)
     ready = first_ready(page)  # ms from navigation start until the page's main content is drawn
     _observe_all(page)
-    first_render = _settle(page)  # ms from navigation start to the last change
+    settled = _settle(page)  # ms from navigation start to the last change
+    return context, page, counter, settled if ready is None else ready, settled
+
+
+def _measure(browser, url: str, toggle, first_ready, toggles: int, visitors: int) -> dict:
+    """``visitors`` new visitors open the page one after another (the first meets a fresh server
+    process); the last one toggles ``toggles`` times."""
+    opens = []
+    for _ in range(visitors):
+        context, page, counter, ready, settled = _open(browser, url, first_ready)
+        opens.append((ready, settled))
+        if len(opens) < visitors:
+            context.close()
     latencies, sizes = [], []
     for i in range(toggles):
         _observe_all(page)
@@ -98,9 +111,11 @@ def _measure(browser, url: str, toggle, first_ready, toggles: int) -> dict:
         latencies.append(last - clicked_at)
         sizes.append(counter.count - before)
     context.close()
+    later = opens[1:] or opens
     return {
-        "first": first_render,
-        "ready": ready if ready is not None else first_render,
+        "fresh": opens[0][0],
+        "ready": statistics.median(r for r, _ in later),
+        "first": statistics.median(s for _, s in later),
         "toggle": statistics.median(latencies),
         "bytes": statistics.median(sizes),
     }
@@ -132,22 +147,28 @@ def run(smoke: bool = False) -> list[dict]:
     from playwright.sync_api import sync_playwright
 
     toggles = 2 if smoke else 9
+    visitors = 2 if smoke else 4
     servers = [start_server("app.py"), start_server(EMPTY_APP)]
     try:
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-            ours = _measure(browser, servers[0][0], _pill, _cube_drawn, toggles)
-            floor = _measure(browser, servers[1][0], _checkbox, _checkbox_shown, toggles)
+            ours = _measure(browser, servers[0][0], _pill, _cube_drawn, toggles, visitors)
+            floor = _measure(browser, servers[1][0], _checkbox, _checkbox_shown, toggles, visitors)
             browser.close()
     finally:
         for _, process in servers:
             stop_server(process)
+    later = f"median of {visitors - 1}" if visitors > 2 else "one"
     return [
-        {"group": "browser", "name": "first open until the cube is drawn", "ours_ms": ours["ready"],
-         "ref_ms": floor["first"], "ratio": ours["ready"] / floor["first"], "budget": "≤ 3×",
-         "note": "navigation → the cube's first draw; baseline: the empty app's first render"},
-        {"group": "browser", "name": "first full render", "ours_ms": ours["first"], "ref_ms": floor["first"],
-         "ratio": ours["first"] / floor["first"], "note": "page load until the page settles; baseline: empty app"},
+        {"group": "browser", "name": f"first open until the cube is drawn (a new visitor, {later})",
+         "ours_ms": ours["ready"], "ref_ms": floor["ready"], "ratio": ours["ready"] / floor["ready"], "budget": "≤ 3×",
+         "note": "navigation → the cube's first draw, server already running; baseline: the empty app's first render"},
+        {"group": "browser", "name": "first open on a fresh server (its first visitor)", "ours_ms": ours["fresh"],
+         "ref_ms": floor["fresh"], "ratio": ours["fresh"] / floor["fresh"],
+         "note": "the same, for the first visitor of a new process (imports, first computation)"},
+        {"group": "browser", "name": "first full render (a new visitor)", "ours_ms": ours["first"],
+         "ref_ms": floor["first"], "ratio": ours["first"] / floor["first"],
+         "note": "page load until the page settles; baseline: empty app"},
         {"group": "browser", "name": f"axis toggle until settled (median of {toggles})", "ours_ms": ours["toggle"],
          "ref_ms": floor["toggle"], "ratio": ours["toggle"] / floor["toggle"], "budget": "≤ 3×",
          "note": "click → last DOM change (page and cube frame); baseline: a checkbox in an empty app"},

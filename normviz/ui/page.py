@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import threading
 from types import SimpleNamespace
 
 import streamlit as st
@@ -109,11 +110,22 @@ def tabs() -> dict[str, SimpleNamespace]:
     return {name: SimpleNamespace(container=c, open=c.open) for name, c in zip(TABS, containers)}
 
 
+#: Seconds after the first run before the process freezes what it holds: the first visitor's page
+#: (its frame and images, fetched from this process) loads without waiting for the collection.
+FREEZE_DELAY_S = 5.0
+
+
 @st.cache_resource(show_spinner=False)
 def freeze_long_lived() -> bool:
-    """Once per process, after the first run: collect, then move every object alive into the
-    collector's permanent generation (``gc.freeze``), so later collections skip the libraries and
-    warm caches. Objects still die by reference count as before."""
-    gc.collect()
-    gc.freeze()
+    """Once per process, a few seconds after the first run: collect, then move every object alive
+    into the collector's permanent generation (``gc.freeze``), so later collections skip the
+    libraries and warm caches. Objects still die by reference count as before."""
+
+    def freeze() -> None:
+        gc.collect()
+        gc.freeze()
+
+    timer = threading.Timer(FREEZE_DELAY_S, freeze)
+    timer.daemon = True
+    timer.start()
     return True
