@@ -312,3 +312,31 @@ def test_dragged_camera_survives_reruns(streamlit_app, page):
     loads = [url for url in cube.renderer_requests if url.endswith(RENDERER.name)]
     assert len(loads) == 1, f"the renderer must load once, not on every rerun: {loads}"
     save_screenshot(page, "cube_component_after_reruns")
+
+
+@pytest.mark.browser
+def test_toolbar_downloads_the_picture_and_resets_the_view(streamlit_app, page, tmp_path):
+    """The toolbar's "Download PNG" saves what the canvas shows; "Reset view" brings back the
+    figure's camera after a drag."""
+    cube = CubePage(page, streamlit_app(DEMO))
+    start = cube.camera()
+    cube.drag(160, 40)
+    page.wait_for_timeout(300)
+    assert cube.camera()["eye"] != start["eye"], "the drag did not move the camera"
+    cube.frame.locator("#cube").hover()
+    with page.expect_download() as download:
+        cube.frame.get_by_role("button", name="Download PNG").click()
+    saved = tmp_path / download.value.suggested_filename
+    download.value.save_as(saved)
+    assert saved.name == "normviz-cube.png"
+    picture = Image.open(saved)
+    width, height = cube.frame.evaluate(f"[{GRAPH}.view.canvas.width, {GRAPH}.view.canvas.height]")
+    assert picture.size == (width, height)
+    assert painted_fraction(saved.read_bytes()) > 0.05, "the downloaded picture is (almost) blank"
+    cube.frame.get_by_role("button", name="Reset view").click()
+    page.wait_for_timeout(200)
+    assert cube.camera() == start, "Reset view did not bring back the figure's camera"
+    title = cube.figure_title()
+    cube.choose("GroupNorm")
+    assert cube.figure_title() != title
+    assert cube.camera() == start, "after a reset, a new figure keeps the default camera"
