@@ -28,6 +28,7 @@ the origin, and the camera's eye, centre and up are in those units (fov 45°, pe
   ];
   var MINUS = "\u2212";
   var COLOR_BAR_ROOM = 96;  // px on the right for the colour bar and its labels
+  var LABEL_ROOM = [56, 30];  // px beside and above/below the framed box for its tick labels and titles
 
   function decode(value) {
     if (value && typeof value === "object" && value.bdata !== undefined) {
@@ -170,8 +171,13 @@ the origin, and the camera's eye, centre and up are in those units (fov 45°, pe
     function point(x, y, z) { return [toScene(0, x), toScene(1, y), toScene(2, z)]; }
 
     // -- the camera -----------------------------------------------------------------------------
-    function view() {
-      var eye = vec(camera.eye), center = vec(camera.center || {}), up = unit(vec(camera.up || {z: 1}));
+    // The camera's frame: its eye and axes, where the scene's centre lands, and the scale (px per
+    // unit of x/depth). The scale frames the scene's box, as the figure's own camera sees it, in the
+    // chart beside the colour bar with room for the labels; it stays put while the user turns or
+    // zooms, and changes only with the chart's size or a new figure.
+    function view(cam) {
+      cam = cam || camera;
+      var eye = vec(cam.eye), center = vec(cam.center || {}), up = unit(vec(cam.up || {z: 1}));
       var forward = unit(sub(center, eye));
       var right = cross(forward, up);
       if (Math.hypot(right[0], right[1], right[2]) < 1e-9) { right = cross(forward, [0, 1, 0]); }
@@ -179,14 +185,31 @@ the origin, and the camera's eye, centre and up are in those units (fov 45°, pe
       var top = cross(right, forward);
       var margin = scene.layout.margin || {};
       var left = Number(margin.l) || 0, above = Number(margin.t) || 0;
-      // the scene fills the chart beside the colour bar; the field of view spans its shorter side
       var bar = scene.meshes.some(function (m) { return m.trace.showscale; }) ? COLOR_BAR_ROOM : 0;
       var width = Math.max(80, size.width - left - (Number(margin.r) || 0) - bar);
-      var height = size.height - above - (Number(margin.b) || 0);
-      return {
-        eye: eye, forward: forward, right: right, top: top,
-        cx: left + width / 2, cy: above + height / 2, scale: (Math.min(width, height) / 2) / Math.tan(FOV / 2)
-      };
+      var height = Math.max(80, size.height - above - (Number(margin.b) || 0));
+      var frame = {eye: eye, forward: forward, right: right, top: top, cx: left + width / 2, cy: above + height / 2,
+                   scale: (height / 2) / Math.tan(FOV / 2)};
+      if (cam === camera) {
+        frame.scale = fitScale(width, height);
+      }
+      return frame;
+    }
+
+    function fitScale(width, height) {
+      var key = [width, height, JSON.stringify(defaultCamera)].join();
+      if (scene.fit && scene.fit.key === key) { return scene.fit.scale; }
+      var v = view(defaultCamera);
+      var reachX = 1e-9, reachY = 1e-9;
+      for (var bits = 0; bits < 8; bits++) {
+        var p = scene.aspect.map(function (a, k) { return (bits >> k) & 1 ? a / 2 : -a / 2; });
+        var d = sub(p, v.eye), depth = Math.max(1e-6, dot(d, v.forward));
+        reachX = Math.max(reachX, Math.abs(dot(d, v.right) / depth));
+        reachY = Math.max(reachY, Math.abs(dot(d, v.top) / depth));
+      }
+      var scale = Math.min(Math.max(40, width / 2 - LABEL_ROOM[0]) / reachX, Math.max(40, height / 2 - LABEL_ROOM[1]) / reachY);
+      scene.fit = {key: key, scale: scale};
+      return scale;
     }
 
     function project(v, p) {
