@@ -13,16 +13,19 @@ with st.sidebar:
     st.header("1 · Input")
     inp, input_messages = input_panel.choose_input()
     shape_notices = controls.fit_to_shape(inp.shape)
+    # the details change rarely: drawn outside the fragment below, so an axis click does not re-send them
+    st.header("2 · Details")
+    details = controls.detail_controls(inp.shape[1])
 
 
-def explore(inp, input_messages, shape_notices, in_fragment: bool) -> None:
+def explore(inp, input_messages, shape_notices, details, in_fragment: bool) -> None:
     """Everything below the input: the setting, what it does, and the tabs."""
+    if in_fragment and session.page_state().whole_page_run:
+        session.page_state().whole_page_run = False
+        st.rerun(scope="app")  # a preset changed the centering switch, drawn outside this fragment
     # 2. pick what shares a mean and a variance
     axes, groups = controls.layer_controls(inp.shape[1])
-    with st.sidebar:
-        st.header("2 · Details")
-        eps, center, gamma, beta = controls.detail_controls(inp.shape[1])
-    settings = controls.NormSettings(axes, groups, eps, center, gamma, beta)
+    settings = controls.NormSettings(axes, groups, *details)
 
     # 3. look
     inp, res, run_error = page.normalize_or_last_good(inp, settings)
@@ -78,7 +81,7 @@ def explore(inp, input_messages, shape_notices, in_fragment: bool) -> None:
 # the header are neither rerun nor re-sent. With the Training tab open the whole script runs instead,
 # so that Cancel can stop a training run (a fragment's rerun waits for the run in progress).
 if session.get("tab") == "Training":
-    explore(inp, input_messages, shape_notices, in_fragment=False)
+    explore(inp, input_messages, shape_notices, details, in_fragment=False)
 else:
-    st.fragment(explore)(inp, input_messages, shape_notices, in_fragment=True)
+    st.fragment(explore)(inp, input_messages, shape_notices, details, in_fragment=True)
 page.freeze_long_lived()

@@ -36,7 +36,9 @@ class PageState:
     the page falls back to after an error. last_view: the input and result last shown, kept for when
     the server has no memory for a new one (``normviz.budget``). layout_for: the uploaded array
     whose layout was guessed.
-    uploads: files kept while their uploader is not drawn (``normviz.ui.uploads``).
+    uploads: files kept while their uploader is not drawn (``normviz.ui.uploads``). whole_page_run:
+    a callback changed a widget drawn outside the page's fragment (a preset's centering), so the
+    fragment's run asks for a whole-page run that redraws it.
     """
 
     link_notices: list[str] = field(default_factory=list)
@@ -47,6 +49,7 @@ class PageState:
     last_view: tuple | None = None
     layout_for: tuple | None = None
     uploads: Any = None  # a normviz.ui.uploads.KeptUploads once an uploader was drawn
+    whole_page_run: bool = False
 
 
 def page_state() -> PageState:
@@ -144,6 +147,8 @@ def apply_preset(config: str, channels: int) -> None:
     page_state().wanted_groups[groups_key] = "auto" if preset.grouped else 1
     st.session_state[groups_key] = preset.groups_for(channels)
     if center_key:
+        if st.session_state.get(center_key, True) != preset.center and config == "main":
+            page_state().whole_page_run = True  # the centering switch is drawn outside the fragment
         st.session_state[center_key] = preset.center
 
 

@@ -248,6 +248,23 @@ def test_dragged_camera_survives_an_axis_toggle_and_a_selection_change(app_url, 
     assert camera_unchanged(dragged, app.camera_vector()), (dragged, app.camera_vector())
 
 
+def test_a_preset_that_changes_centering_shows_it_in_the_details(app_url, page):
+    """The details (ε, centering, γ, β) sit outside the part of the page an axis click reruns: a
+    preset that turns centering off (RMSNorm) or on again must still show it on the switch."""
+    app = AppPage(page, app_url)
+    switch = page.get_by_role("switch", name="Subtract the mean (centering)")
+    expect(switch).to_be_checked()
+    app.select("Preset", "RMSNorm")
+    expect(app.summary).to_contain_text("RMSNorm")
+    expect(switch).not_to_be_checked()
+    app.select("Preset", "LayerNorm")
+    expect(app.summary).to_contain_text("this is LayerNorm")
+    expect(switch).to_be_checked()
+    page.get_by_text("Subtract the mean (centering)", exact=True).click()  # the switch names its preset too
+    expect(page.get_by_role("combobox", name="Preset", exact=True)).to_have_value("RMSNorm")
+    assert app.error_elements() == []
+
+
 def test_dragged_camera_survives_a_preset_that_adds_a_warning(app_url, page):
     """Choosing LayerNorm puts a note above the cube; the dragged camera must survive that too."""
     app = AppPage(page, app_url)
