@@ -110,11 +110,13 @@ def gallery(inp, res: NormResult, box) -> None:
     Each row is one image (a strip of tiles, with every tile named in its text alternative): a few
     images per rerun instead of one per tile."""
     n, c, h, w = res.shape
-    cols = st.columns(2)
-    with cols[0]:
-        samples = _page("Sample", n, PAGE_SAMPLES, "gallery_samples")
-    with cols[1]:
-        channels = _page("Channel", c, PAGE_CHANNELS, "gallery_channels")
+    samples, channels = range(n), range(c)
+    if n > PAGE_SAMPLES or c > PAGE_CHANNELS:  # page selectors, side by side, only when needed
+        cols = st.columns(2)
+        with cols[0]:
+            samples = _page("Sample", n, PAGE_SAMPLES, "gallery_samples")
+        with cols[1]:
+            channels = _page("Channel", c, PAGE_CHANNELS, "gallery_channels")
     key = compute.result_key(res)
     span = compute.output_span(inp.digest, key, res)
     gal, strips = compute.gallery_strips_for(
