@@ -17,6 +17,8 @@ from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, start_server, stop_s
 
 ROOT = Path(__file__).resolve().parents[1]
 EMPTY_APP = "bench/empty_app.py"
+#: A checkbox and 30 paragraphs that change with it: what a page of that size costs per toggle.
+FLOOR_APP = "bench/floor_app.py"
 QUIET_MS = 600
 
 OBSERVE = """() => {
@@ -147,13 +149,14 @@ def run(smoke: bool = False) -> list[dict]:
     from playwright.sync_api import sync_playwright
 
     toggles = 2 if smoke else 9
-    visitors = 2 if smoke else 4
-    servers = [start_server("app.py"), start_server(EMPTY_APP)]
+    visitors = 2 if smoke else 6
+    servers = [start_server("app.py"), start_server(EMPTY_APP)] + ([] if smoke else [start_server(FLOOR_APP)])
     try:
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
             ours = _measure(browser, servers[0][0], _pill, _cube_drawn, toggles, visitors)
             floor = _measure(browser, servers[1][0], _checkbox, _checkbox_shown, toggles, visitors)
+            sized = None if smoke else _measure(browser, servers[2][0], _checkbox, _checkbox_shown, toggles, 1)
             browser.close()
     finally:
         for _, process in servers:
@@ -172,6 +175,10 @@ def run(smoke: bool = False) -> list[dict]:
         {"group": "browser", "name": f"axis toggle until settled (median of {toggles})", "ours_ms": ours["toggle"],
          "ref_ms": floor["toggle"], "ratio": ours["toggle"] / floor["toggle"], "budget": "≤ 3×",
          "note": "click → last DOM change (page and cube frame); baseline: a checkbox in an empty app"},
+        *([] if sized is None else [
+            {"group": "browser", "name": "toggle in a page of 30 paragraphs (bench/floor_app.py)",
+             "ours_ms": sized["toggle"], "ref_ms": floor["toggle"], "ratio": sized["toggle"] / floor["toggle"],
+             "note": "what 30 changed elements cost in Streamlit's frontend; baseline: the empty app"}]),
         {"group": "browser", "name": "bytes received per toggle (median)", "bytes": int(ours["bytes"]),
          "note": f"WebSocket frames + media; empty app: {int(floor['bytes'])} B"},
     ]  # fmt: skip
