@@ -37,5 +37,5 @@ def cube(inp, res: NormResult, cell) -> None:
     cube_chart(spec, key=CHART_KEY, height=540, description=description)
     st.caption(
         "Each box is one group: its cells share one mean and one variance. Drag to turn, scroll to zoom, "
-        "click a cell to select its group." + (f" {fig.note}" if fig.note else "")
+        "hover a box for its μ and σ², click a cell to select its group." + (f" {fig.note}" if fig.note else "")
     )
