@@ -65,10 +65,10 @@ def test_importing_the_component_writes_nothing_into_its_folder(tmp_path):
 
 
 def test_the_frame_loads_only_its_own_small_renderer():
-    """The cube's frame is its page and one script, the renderer: nothing from the network, nothing
+    """The cube's frame is its page and the renderer's two scripts: nothing from the network, nothing
     large to download and compile on a first visit."""
     html = (FOLDER / "index.html").read_text()
-    assert re.findall(r'<script src="([^"]+)"', html) == [RENDERER.name]
+    assert re.findall(r'<script src="([^"]+)"', html) == ["cube_parts.js", RENDERER.name]
     assert "http" not in "".join(re.findall(r'(?:src|href)="([^"]*)"', html))
     tracked = subprocess.run(["git", "ls-files", "."], cwd=FOLDER, capture_output=True, text=True, check=True)
     assert sum((FOLDER / name).stat().st_size for name in tracked.stdout.split()) < 100_000

@@ -24,7 +24,8 @@ import streamlit.components.v1 as components
 #: The component's folder, served as it is: index.html and the renderer it loads (never written at
 #: run time).
 FOLDER = Path(__file__).resolve().parent
-#: The renderer: draws a figure of ``normviz.figures.cube`` on a canvas (see its header).
+#: The renderer: draws a figure of ``normviz.figures.cube`` on a canvas (see its header); its
+#: stateless helpers are in cube_parts.js beside it.
 RENDERER = FOLDER / "cube3d.js"
 
 _cube_component = components.declare_component("cube_chart", path=str(FOLDER))

@@ -6,18 +6,19 @@ perspective camera and the painter's algorithm: far boxes first, each box's back
 when it is translucent) before its front faces. No WebGL: the first draw needs no shader compiled,
 and a new figure costs a few milliseconds of canvas drawing.
 
-    var view = CubeView(element, {onHover: fn(point|null), onCamera: fn(camera)});
+    var view = CubeView(element, {onCamera: fn(camera)});   // after cube_parts.js
     view.draw(figure, camera);          // figure: {data, layout}; camera: {eye, center, up} or null
     view.camera();                      // the camera as drawn now (plotly's scene units)
     view.pick(x, y);                    // {curveNumber, pointNumber, customdata} under a point, or null
 
 Scene units are plotly's: the axis ranges map onto a box of the layout's aspect ratio centred on
 the origin, and the camera's eye, centre and up are in those units (fov 45°, perspective).
+One closure holds one canvas's state (figure, camera, size, the faces as drawn for picking), which
+every drawing step reads; the stateless parts live in cube_parts.js.
 */
 (function (global) {
   "use strict";
 
-  var TYPES = {f4: Float32Array, f8: Float64Array, u2: Uint16Array, u4: Uint32Array, i4: Int32Array, u1: Uint8Array};
   var FOV = Math.PI / 4;
   // The six faces of a box over its corners (bit 0: x high, bit 1: y high, bit 2: z high), each a
   // loop, with the axis and side of its outward normal.
@@ -26,101 +27,13 @@ the origin, and the camera's eye, centre and up are in those units (fov 45°, pe
     {corners: [0, 4, 5, 1], axis: 1, side: -1}, {corners: [2, 3, 7, 6], axis: 1, side: 1},
     {corners: [0, 1, 3, 2], axis: 2, side: -1}, {corners: [4, 6, 7, 5], axis: 2, side: 1}
   ];
-  var MINUS = "\u2212";
   var COLOR_BAR_ROOM = 96;  // px on the right for the colour bar and its labels
   var LABEL_ROOM = [56, 30];  // px beside and above/below the framed box for its tick labels and titles
 
-  function decode(value) {
-    if (value && typeof value === "object" && value.bdata !== undefined) {
-      var text = atob(value.bdata);
-      var bytes = new Uint8Array(text.length);
-      for (var i = 0; i < text.length; i++) { bytes[i] = text.charCodeAt(i); }
-      return new TYPES[value.dtype](bytes.buffer);
-    }
-    return (value || []).map(function (v) { return v === null ? NaN : Number(v); });
-  }
-
-  function columnsOf(value) {
-    if (value && value.shape) { return Number(String(value.shape).split(",")[1]) || 1; }
-    return Array.isArray(value) && Array.isArray(value[0]) ? value[0].length : 1;
-  }
-
-  function flatten(value) {
-    if (Array.isArray(value) && Array.isArray(value[0])) { return decode([].concat.apply([], value)); }
-    return decode(value);
-  }
-
-  // -- numbers as plotly's d3 formats write them -------------------------------------------------
-  function formatNumber(value, format) {
-    if (!isFinite(value)) { return String(value); }
-    var text;
-    if (!format) {
-      text = Number.isInteger(value) ? String(value) : String(Number(value.toPrecision(7)));
-    } else if (format === ",") {
-      text = Math.round(value).toLocaleString("en-US");
-    } else {
-      var match = /^\.(\d+)(~?)g$/.exec(format);
-      if (!match) { return String(value); }
-      text = value === 0 ? "0" : value.toPrecision(Number(match[1]));
-      if (match[2] && text.indexOf(".") >= 0) { text = text.replace(/\.?0+(e|$)/, "$1"); }
-    }
-    return text.replace(/^-/, MINUS).replace("e-", "e" + MINUS);
-  }
-
-  function fillTemplate(template, row) {
-    return String(template || "").replace(/<extra>.*?<\/extra>/g, "").replace(
-      /%\{customdata\[(\d+)\](?::([^}]*))?\}/g,
-      function (_, column, format) { return formatNumber(row ? Number(row[Number(column)]) : NaN, format); }
-    );
-  }
-
-  // -- colours -------------------------------------------------------------------------------------
-  function parseColor(color) {
-    var text = String(color || "").trim();
-    var hex = /^#([0-9a-f]{6})$/i.exec(text);
-    if (hex) {
-      var v = parseInt(hex[1], 16);
-      return [(v >> 16) & 255, (v >> 8) & 255, v & 255];
-    }
-    var rgb = /^rgba?\(([^)]*)\)$/i.exec(text);
-    if (rgb) { return rgb[1].split(",").slice(0, 3).map(Number); }
-    return [128, 128, 128];
-  }
-
-  function colorScale(stops) {
-    var parsed = (stops || [[0, "#000"], [1, "#fff"]]).map(function (s) { return [Number(s[0]), parseColor(s[1])]; });
-    return function (t) {
-      if (!(t > parsed[0][0])) { return parsed[0][1]; }
-      for (var i = 1; i < parsed.length; i++) {
-        if (t <= parsed[i][0]) {
-          var a = parsed[i - 1], b = parsed[i];
-          var share = b[0] > a[0] ? (t - a[0]) / (b[0] - a[0]) : 1;
-          return a[1].map(function (c, k) { return c + (b[1][k] - c) * share; });
-        }
-      }
-      return parsed[parsed.length - 1][1];
-    };
-  }
-
-  function css(rgb, alpha) {
-    var c = rgb.map(function (v) { return Math.max(0, Math.min(255, Math.round(v))); });
-    return alpha === undefined || alpha >= 1 ? "rgb(" + c.join(",") + ")" : "rgba(" + c.join(",") + "," + alpha + ")";
-  }
-
-  // -- vectors -------------------------------------------------------------------------------------
-  function sub(a, b) { return [a[0] - b[0], a[1] - b[1], a[2] - b[2]]; }
-  function dot(a, b) { return a[0] * b[0] + a[1] * b[1] + a[2] * b[2]; }
-  function cross(a, b) { return [a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]]; }
-  function unit(a) { var n = Math.hypot(a[0], a[1], a[2]) || 1; return [a[0] / n, a[1] / n, a[2] / n]; }
-  function vec(o) { return [Number(o.x) || 0, Number(o.y) || 0, Number(o.z) || 0]; }
-  function obj(v) { return {x: v[0], y: v[1], z: v[2]}; }
-
-  function richLines(text) {
-    return String(text || "").split(/<br\s*\/?>/i).map(function (line) {
-      var small = /<sup>/i.test(line);
-      return {text: line.replace(/<[^>]+>/g, ""), small: small, bold: /<b>/i.test(line)};
-    });
-  }
+  var P = global.CubeParts;
+  var decode = P.decode, columnsOf = P.columnsOf, flatten = P.flatten, formatNumber = P.formatNumber;
+  var fillTemplate = P.fillTemplate, colorScale = P.colorScale, css = P.css, richLines = P.richLines;
+  var sub = P.sub, dot = P.dot, cross = P.cross, unit = P.unit, vec = P.vec, obj = P.obj;
 
   function CubeView(element, options) {
     options = options || {};
