@@ -43,9 +43,9 @@ every drawing step reads; the stateless parts live in cube_parts.js.
     element.appendChild(canvas);
     // a canvas in memory, drawn by the CPU: nothing to compile on a GPU, however the browser renders
     var ctx = canvas.getContext("2d", {willReadFrequently: true});
-    var figure = null, scene = null, camera = null, defaultCamera = null;
+    var scene = null, camera = null, defaultCamera = null;
     var size = {width: 0, height: 0, ratio: 1};
-    var drawn = [];        // faces as drawn, nearest last: {poly, trace, box, corners}
+    var drawn = [];        // front faces as drawn, nearest last: {poly, mesh, box, corners}
     var font = "sans-serif";
     var frameRequested = false;
 
@@ -499,7 +499,9 @@ every drawing step reads; the stateless parts live in cube_parts.js.
       var factor = Math.exp(Math.max(-0.5, Math.min(0.5, event.deltaY * 0.0015)));
       var eye = vec(camera.eye), center = vec(camera.center || {});
       var rel = sub(eye, center), r = Math.hypot(rel[0], rel[1], rel[2]);
-      var scale = Math.max(0.4, Math.min(12, r * factor)) / r;
+      // never closer than just outside the scene's box (the camera does not enter it)
+      var nearest = 1.15 * Math.hypot(scene.aspect[0], scene.aspect[1], scene.aspect[2]) / 2 + Math.hypot(center[0], center[1], center[2]);
+      var scale = Math.max(nearest, Math.min(12, r * factor)) / r;
       setCamera({eye: obj([center[0] + rel[0] * scale, center[1] + rel[1] * scale, center[2] + rel[2] * scale]),
                  center: camera.center, up: camera.up});
     }, {passive: false});
@@ -519,7 +521,6 @@ every drawing step reads; the stateless parts live in cube_parts.js.
     return {
       canvas: canvas,
       draw: function (fig, cam) {
-        figure = fig;
         scene = prepare(fig);
         defaultCamera = (scene.sc && scene.sc.camera) || {eye: {x: 1.25, y: 1.25, z: 1.25}};
         camera = JSON.parse(JSON.stringify(cam || defaultCamera));
@@ -530,8 +531,7 @@ every drawing step reads; the stateless parts live in cube_parts.js.
       setCamera: setCamera,
       resized: function () { if (scene) { paint(); } },
       pick: pick,
-      dragging: function () { return !!(drag && drag.moved); },
-      figure: function () { return figure; }
+      dragging: function () { return !!(drag && drag.moved); }
     };
   }
 
