@@ -235,6 +235,7 @@ def test_hover_numbers_are_written_as_plotly_formats_write_them(streamlit_app, p
     digits without trailing zeros (as Python's ".4g"), ":," groups thousands, and a minus sign."""
     cube = CubePage(page, streamlit_app(DEMO))
     values = [0.0, 1.0, -1.5, 0.1234567, 123456.0, 1234.56, 1.5e-7, -2.5e-12, 6.02e23, 0.0001, 99999.0, 100.0]
+    values += [1.234e-10, 1.2346e10, 1.234e-100, 4.0235e-10, 2.5e20]  # exponents ending in 0
     ours = cube.frame.evaluate("vs => vs.map(v => CubeView.formatNumber(v, '.4~g'))", values)
     for value, text in zip(values, ours):
         python = re.sub(r"e([+-])0*(\d)", r"e\1\2", format(value, ".4g")).replace("-", "\u2212")
@@ -281,6 +282,25 @@ def test_click_selects_the_hovered_cell_once_per_click(streamlit_app, page, laye
     assert cube.status()[2] == 2, "a rerun must not apply the last click again"
     assert "reached cube_chart" not in page.content()
     save_screenshot(page, f"cube_component_click_{view}")
+
+
+@pytest.mark.browser
+def test_a_drag_is_not_a_click_even_when_it_ends_where_it_began(streamlit_app, page):
+    cube = CubePage(page, streamlit_app(DEMO))
+    x, y, _ = cube.hover_a_box()
+    start = cube.camera()
+    page.mouse.down()
+    page.mouse.move(x + 40, y, steps=5)
+    page.mouse.move(x, y, steps=5)
+    page.mouse.up()
+    page.wait_for_timeout(1000)
+    assert cube.camera()["eye"] != start["eye"], "the drag did not turn the cube"
+    assert cube.sent_value() is None, "a drag sent a cell"
+    assert cube.status()[2] == 0
+    page.mouse.click(x, y, button="right")
+    page.keyboard.press("Escape")
+    page.wait_for_timeout(500)
+    assert cube.sent_value() is None, "a right click sent a cell"
 
 
 @pytest.mark.browser

@@ -27,6 +27,7 @@ every drawing step reads; the stateless parts live in cube_parts.js.
     {corners: [0, 4, 5, 1], axis: 1, side: -1}, {corners: [2, 3, 7, 6], axis: 1, side: 1},
     {corners: [0, 1, 3, 2], axis: 2, side: -1}, {corners: [4, 6, 7, 5], axis: 2, side: 1}
   ];
+  var DRAG_THRESHOLD = 3;  // px a press moves before it turns the cube (and stops being a click)
   var COLOR_BAR_ROOM = 96;  // px on the right for the colour bar and its labels
   var LABEL_ROOM = [56, 30];  // px beside and above/below the framed box for its tick labels and titles
 
@@ -434,8 +435,9 @@ every drawing step reads; the stateless parts live in cube_parts.js.
       if (!(span > 0)) { return []; }
       var raw = span / 7, power = Math.pow(10, Math.floor(Math.log10(raw)));
       var step = [1, 2, 5, 10].map(function (m) { return m * power; }).filter(function (s) { return s >= raw; })[0];
-      var out = [];
-      for (var value = Math.ceil(mesh.cmin / step) * step; value <= mesh.cmax + step * 1e-9; value += step) {
+      var out = [], first = Math.ceil(mesh.cmin / step);
+      for (var k = 0; k <= 50 && (first + k) * step <= mesh.cmax + step * 1e-9; k++) {
+        var value = (first + k) * step;
         var clean = Math.abs(value) < step * 1e-9 ? 0 : Number(value.toPrecision(12));
         out.push({value: clean, text: formatNumber(clean, bar.tickformat || ".3~g")});
       }
@@ -473,13 +475,15 @@ every drawing step reads; the stateless parts live in cube_parts.js.
     // -- the user's camera: turntable drag and wheel zoom ----------------------------------------
     var drag = null;
     canvas.addEventListener("pointerdown", function (event) {
+      if (event.button !== 0) { return; }  // the primary button (or a touch) turns the cube
       drag = {x: event.clientX, y: event.clientY, moved: false};
       if (canvas.setPointerCapture) { canvas.setPointerCapture(event.pointerId); }
     });
     canvas.addEventListener("pointermove", function (event) {
       if (!drag || !scene) { return; }
+      if (!(event.buttons & 1)) { drag = null; return; }  // released where the page did not see it
       var dx = event.clientX - drag.x, dy = event.clientY - drag.y;
-      if (!drag.moved && Math.hypot(dx, dy) <= 3) { return; }
+      if (!drag.moved && Math.hypot(dx, dy) <= DRAG_THRESHOLD) { return; }
       drag.moved = true;
       drag.x = event.clientX;
       drag.y = event.clientY;
@@ -493,6 +497,7 @@ every drawing step reads; the stateless parts live in cube_parts.js.
     });
     canvas.addEventListener("pointerup", function () { drag = null; });
     canvas.addEventListener("pointercancel", function () { drag = null; });
+    canvas.addEventListener("lostpointercapture", function () { drag = null; });
     canvas.addEventListener("wheel", function (event) {
       if (!scene) { return; }
       event.preventDefault();
@@ -507,7 +512,7 @@ every drawing step reads; the stateless parts live in cube_parts.js.
     }, {passive: false});
 
     function setCamera(next) {
-      camera = JSON.parse(JSON.stringify(next));
+      camera = JSON.parse(JSON.stringify(next || defaultCamera));
       if (options.onCamera) { options.onCamera(camera); }
       request();
     }
@@ -535,6 +540,7 @@ every drawing step reads; the stateless parts live in cube_parts.js.
     };
   }
 
+  CubeView.DRAG_THRESHOLD = DRAG_THRESHOLD;
   CubeView.formatNumber = formatNumber;
   CubeView.fillTemplate = fillTemplate;
   global.CubeView = CubeView;

@@ -40,7 +40,11 @@ No state, no drawing: window.CubeParts holds them all.
       var match = /^\.(\d+)(~?)g$/.exec(format);
       if (!match) { return String(value); }
       text = value === 0 ? "0" : value.toPrecision(Number(match[1]));
-      if (match[2] && text.indexOf(".") >= 0) { text = text.replace(/\.?0+(e|$)/, "$1"); }
+      if (match[2]) {  // "~": drop trailing zeros of the digits (never of the exponent)
+        var parts = text.split("e");
+        if (parts[0].indexOf(".") >= 0) { parts[0] = parts[0].replace(/\.?0+$/, ""); }
+        text = parts.join("e");
+      }
     }
     return text.replace(/^-/, MINUS).replace("e-", "e" + MINUS);
   }
@@ -66,7 +70,7 @@ No state, no drawing: window.CubeParts holds them all.
   }
 
   function colorScale(stops) {
-    var parsed = (stops || [[0, "#000"], [1, "#fff"]]).map(function (s) { return [Number(s[0]), parseColor(s[1])]; });
+    var parsed = (stops || [[0, "#000000"], [1, "#ffffff"]]).map(function (s) { return [Number(s[0]), parseColor(s[1])]; });
     return function (t) {
       if (!(t > parsed[0][0])) { return parsed[0][1]; }
       for (var i = 1; i < parsed.length; i++) {
