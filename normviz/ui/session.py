@@ -147,7 +147,7 @@ def apply_preset(config: str, channels: int) -> None:
     page_state().wanted_groups[groups_key] = "auto" if preset.grouped else 1
     st.session_state[groups_key] = preset.groups_for(channels)
     if center_key:
-        if st.session_state.get(center_key, True) != preset.center and config == "main":
+        if st.session_state.get(center_key, True) != preset.center:
             page_state().whole_page_run = True  # the centering switch is drawn outside the fragment
         st.session_state[center_key] = preset.center
 

@@ -51,6 +51,7 @@ every drawing step reads; the stateless parts live in cube_parts.js.
     var frameRequested = false;
 
     // -- the scene: data → scene units ---------------------------------------------------------
+    // The figure read into ``scene`` (its geometry in scene units, which point() maps with scene's ranges).
     function prepare(fig) {
       var layout = fig.layout || {};
       var sc = layout.scene || {};
@@ -74,7 +75,38 @@ every drawing step reads; the stateless parts live in cube_parts.js.
           lines.push({trace: trace, x: decode(trace.x), y: decode(trace.y), z: decode(trace.z)});
         }
       });
-      return {layout: layout, sc: sc, axes: axes, aspect: aspect, ranges: ranges, meshes: meshes, lines: lines};
+      scene = {layout: layout, sc: sc, axes: axes, aspect: aspect, ranges: ranges, meshes: meshes, lines: lines};
+      // the geometry in scene units, once per figure (a drag only moves the camera)
+      meshes.forEach(function (mesh) {
+        mesh.boxes = [];
+        for (var b = 0; b < mesh.count; b++) {
+          var pts = [];
+          for (var c = 0; c < 8; c++) { pts.push(point(mesh.x[b * 8 + c], mesh.y[b * 8 + c], mesh.z[b * 8 + c])); }
+          mesh.boxes.push(bounds(pts));
+        }
+      });
+      lines.forEach(function (line) {
+        line.runs = [];
+        var run = [];
+        for (var i = 0; i <= line.x.length; i++) {
+          if (i < line.x.length && isFinite(line.x[i])) {
+            run.push(point(line.x[i], line.y[i], line.z[i]));
+          } else {
+            if (run.length >= 2) { line.runs.push(bounds(run)); }
+            run = [];
+          }
+        }
+      });
+      return scene;
+    }
+
+    // points (scene units) with their bounding box: {pts, lo, hi}
+    function bounds(pts) {
+      var lo = [Infinity, Infinity, Infinity], hi = [-Infinity, -Infinity, -Infinity];
+      pts.forEach(function (p) {
+        for (var k = 0; k < 3; k++) { lo[k] = Math.min(lo[k], p[k]); hi[k] = Math.max(hi[k], p[k]); }
+      });
+      return {pts: pts, lo: lo, hi: hi};
     }
 
     function toScene(axis, value) {
@@ -97,17 +129,23 @@ every drawing step reads; the stateless parts live in cube_parts.js.
       if (Math.hypot(right[0], right[1], right[2]) < 1e-9) { right = cross(forward, [0, 1, 0]); }
       right = unit(right);
       var top = cross(right, forward);
-      var margin = scene.layout.margin || {};
-      var left = Number(margin.l) || 0, above = Number(margin.t) || 0;
+      var area = chartArea();
       var bar = scene.meshes.some(function (m) { return m.trace.showscale; }) ? COLOR_BAR_ROOM : 0;
-      var width = Math.max(80, size.width - left - (Number(margin.r) || 0) - bar);
-      var height = Math.max(80, size.height - above - (Number(margin.b) || 0));
-      var frame = {eye: eye, forward: forward, right: right, top: top, cx: left + width / 2, cy: above + height / 2,
+      var width = Math.max(80, area.width - bar), height = Math.max(80, area.height);
+      var frame = {eye: eye, forward: forward, right: right, top: top, cx: area.left + width / 2, cy: area.top + height / 2,
                    scale: (height / 2) / Math.tan(FOV / 2)};
       if (cam === camera) {
         frame.scale = fitScale(width, height);
       }
       return frame;
+    }
+
+    // the chart inside the layout's margins, in px
+    function chartArea() {
+      var margin = scene.layout.margin || {};
+      var left = Number(margin.l) || 0, top = Number(margin.t) || 0;
+      return {left: left, top: top, width: size.width - left - (Number(margin.r) || 0),
+              height: size.height - top - (Number(margin.b) || 0)};
     }
 
     function fitScale(width, height) {
@@ -180,6 +218,13 @@ every drawing step reads; the stateless parts live in cube_parts.js.
       colorBar(textColor);
     }
 
+    // a closed path through points on screen, to fill
+    function polygon(poly) {
+      ctx.beginPath();
+      poly.forEach(function (p, i) { if (i) { ctx.lineTo(p[0], p[1]); } else { ctx.moveTo(p[0], p[1]); } });
+      ctx.closePath();
+    }
+
     function far(v, axis, lo, hi) {
       return v.eye[axis] > (lo[axis] + hi[axis]) / 2 ? lo[axis] : hi[axis];
     }
@@ -191,10 +236,7 @@ every drawing step reads; the stateless parts live in cube_parts.js.
         if (settings.showbackground === false) { continue; }
         var at = far(v, axis, lo, hi);
         var face = FACES.filter(function (f) { return f.axis === axis && (f.side < 0) === (at === lo[axis]); })[0];
-        var poly = face.corners.map(function (c) { return project(v, corner(c)); });
-        ctx.beginPath();
-        poly.forEach(function (p, i) { if (i) { ctx.lineTo(p[0], p[1]); } else { ctx.moveTo(p[0], p[1]); } });
-        ctx.closePath();
+        polygon(face.corners.map(function (c) { return project(v, corner(c)); }));
         ctx.fillStyle = settings.backgroundcolor || "rgb(246,247,250)";
         ctx.fill();
         // grid lines of the other two axes across this wall
@@ -223,20 +265,13 @@ every drawing step reads; the stateless parts live in cube_parts.js.
     function boxes(v) {
       var items = [];
       scene.meshes.forEach(function (mesh) {
-        for (var b = 0; b < mesh.count; b++) {
-          var pts = [], lo = [Infinity, Infinity, Infinity], hi = [-Infinity, -Infinity, -Infinity];
-          for (var c = 0; c < 8; c++) {
-            var i = b * 8 + c;
-            var p = point(mesh.x[i], mesh.y[i], mesh.z[i]);
-            pts.push(p);
-            for (var k = 0; k < 3; k++) { lo[k] = Math.min(lo[k], p[k]); hi[k] = Math.max(hi[k], p[k]); }
-          }
+        var selected = mesh.opacity >= 1 && mesh.trace.meta && mesh.trace.meta.role === "selected";
+        mesh.boxes.forEach(function (box, b) {
           // distance from the eye to the nearest point of the box: far boxes are drawn first
-          var nearest = v.eye.map(function (e, k) { return Math.max(lo[k], Math.min(hi[k], e)); });
+          var nearest = v.eye.map(function (e, k) { return Math.max(box.lo[k], Math.min(box.hi[k], e)); });
           var d = sub(nearest, v.eye);
-          items.push({mesh: mesh, box: b, pts: pts, depth: dot(d, d), lo: lo, hi: hi,
-                      selected: mesh.opacity >= 1 && mesh.trace.meta && mesh.trace.meta.role === "selected"});
-        }
+          items.push({mesh: mesh, box: b, pts: box.pts, depth: dot(d, d), lo: box.lo, hi: box.hi, selected: selected});
+        });
       });
       items.sort(function (a, b) { return b.depth - a.depth || a.selected - b.selected; });
       items.forEach(function (item) { drawBox(v, item); });
@@ -251,20 +286,15 @@ every drawing step reads; the stateless parts live in cube_parts.js.
       var base = mesh.color(t);
       var projected = item.pts.map(function (p) { return project(v, p); });
       var faces = FACES.map(function (face) {
-        var center = face.axis === 0 ? [face.side > 0 ? item.hi[0] : item.lo[0], 0, 0]
-          : face.axis === 1 ? [0, face.side > 0 ? item.hi[1] : item.lo[1], 0] : [0, 0, face.side > 0 ? item.hi[2] : item.lo[2]];
-        var normal = [0, 0, 0];
-        normal[face.axis] = face.side;
-        var front = (v.eye[face.axis] - center[face.axis]) * face.side > 0;
-        return {face: face, normal: normal, front: front};
+        var plane = face.side > 0 ? item.hi[face.axis] : item.lo[face.axis];
+        return {face: face, front: (v.eye[face.axis] - plane) * face.side > 0};
       });
       var order = faces.filter(function (f) { return !f.front && mesh.opacity < 1; }).concat(faces.filter(function (f) { return f.front; }));
       order.forEach(function (f) {
-        var shade = Math.min(1, ambient + diffuse * Math.max(0, dot(f.normal, mesh.lightAt)));
+        // flat shading: the face's outward normal is ±1 along its axis
+        var shade = Math.min(1, ambient + diffuse * Math.max(0, f.face.side * mesh.lightAt[f.face.axis]));
         var poly = f.face.corners.map(function (c) { return projected[c]; });
-        ctx.beginPath();
-        poly.forEach(function (p, i) { if (i) { ctx.lineTo(p[0], p[1]); } else { ctx.moveTo(p[0], p[1]); } });
-        ctx.closePath();
+        polygon(poly);
         ctx.fillStyle = css(base.map(function (c) { return c * shade; }), mesh.opacity);
         ctx.fill();
         if (f.front) { drawn.push({poly: poly, mesh: mesh, box: item.box, corners: f.face.corners}); }
@@ -280,22 +310,12 @@ every drawing step reads; the stateless parts live in cube_parts.js.
         ctx.lineWidth = Math.max(1, (Number(style.width) || 2) * 0.5);
         ctx.lineJoin = "round";
         ctx.lineCap = "round";
-        var start = 0, n = line.x.length;
-        for (var i = 0; i <= n; i++) {
-          if (i < n && isFinite(line.x[i])) { continue; }
-          if (i - start >= 2) { outlineRun(v, line, start, i); }
-          start = i + 1;
-        }
+        line.runs.forEach(function (run) { outlineRun(v, run); });
       });
     }
 
-    function outlineRun(v, line, start, stop) {
-      var pts = [], lo = [Infinity, Infinity, Infinity], hi = [-Infinity, -Infinity, -Infinity];
-      for (var i = start; i < stop; i++) {
-        var p = point(line.x[i], line.y[i], line.z[i]);
-        pts.push(p);
-        for (var k = 0; k < 3; k++) { lo[k] = Math.min(lo[k], p[k]); hi[k] = Math.max(hi[k], p[k]); }
-      }
+    function outlineRun(v, run) {
+      var pts = run.pts, lo = run.lo, hi = run.hi;
       var tol = 1e-6 * Math.max(1, hi[0] - lo[0], hi[1] - lo[1], hi[2] - lo[2]);
       ctx.beginPath();
       for (var j = 1; j < pts.length; j++) {
@@ -337,7 +357,6 @@ every drawing step reads; the stateless parts live in cube_parts.js.
         var ticks = settings.showticklabels === false ? [] : (settings.tickvals || []);
         var fontSize = (settings.tickfont && settings.tickfont.size) || 10;
         var widest = 0;
-        setFont(fontSize);
         ticks.forEach(function (value, i) {
           var s = toScene(axis, Number(value));
           if (s < lo[axis] - 1e-9 || s > hi[axis] + 1e-9) { return; }
@@ -392,12 +411,10 @@ every drawing step reads; the stateless parts live in cube_parts.js.
       var mesh = scene.meshes.filter(function (m) { return m.trace.showscale; }).pop();
       if (!mesh) { return; }
       var bar = mesh.trace.colorbar || {};
-      var margin = scene.layout.margin || {};
-      var above = Number(margin.t) || 0;
-      var plotHeight = size.height - above - (Number(margin.b) || 0);
-      var length = (Number(bar.len) || 0.7) * plotHeight;
+      var area = chartArea();
+      var length = (Number(bar.len) || 0.7) * area.height;
       var thickness = Number(bar.thickness) || 14;
-      var x = size.width - COLOR_BAR_ROOM + 8, top = above + (plotHeight - length) / 2;
+      var x = size.width - COLOR_BAR_ROOM + 8, top = area.top + (area.height - length) / 2;
       var gradient = ctx.createLinearGradient(0, top + length, 0, top);
       for (var i = 0; i <= 32; i++) { gradient.addColorStop(i / 32, css(mesh.color(i / 32))); }
       ctx.fillStyle = gradient;
@@ -526,7 +543,7 @@ every drawing step reads; the stateless parts live in cube_parts.js.
     return {
       canvas: canvas,
       draw: function (fig, cam) {
-        scene = prepare(fig);
+        prepare(fig);
         defaultCamera = (scene.sc && scene.sc.camera) || {eye: {x: 1.25, y: 1.25, z: 1.25}};
         camera = JSON.parse(JSON.stringify(cam || defaultCamera));
         frameRequested = true;
