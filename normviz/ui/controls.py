@@ -45,16 +45,21 @@ def fit_to_shape(shape) -> list[str]:
     return notices
 
 
+#: Widths (pixels) of the preset and G boxes beside the axis pills.
+PRESET_WIDTH, GROUPS_WIDTH = 220, 100
+
+
 def layer_controls(channels: int) -> tuple[str, int]:
     """The question itself, in one row: a preset, the axes to reduce over (kept in step both ways), G."""
-    cols = st.columns([2, 4, 1.3], vertical_alignment="bottom")
-    widgets.draw("preset", cols[0], on_change=session.apply_preset, args=("main", channels))
-    axes = axis_pills("axes", cols[1], "main")
+    row = st.container(horizontal=True, vertical_alignment="bottom", gap="medium")
+    widgets.draw("preset", row, on_change=session.apply_preset, args=("main", channels), width=PRESET_WIDTH)
+    axes = axis_pills("axes", row, "main")
     groups = 1
     if "C" in axes:
         groups = widgets.draw(
-            "groups", cols[2], options=divisors(channels), on_change=session.follow_toggles, args=("main",)
-        )
+            "groups", row, options=divisors(channels), on_change=session.follow_toggles, args=("main",),
+            width=GROUPS_WIDTH,
+        )  # fmt: skip
     return axes, int(groups)
 
 
@@ -121,9 +126,9 @@ def _affine_controls(channels: int):
 def selection_controls(shape) -> tuple[int, int, int, int]:
     """Four index inputs choosing the cell (n, c, h, w) whose group is studied."""
     st.caption("Selected cell — its group is highlighted everywhere. Click a cube cell to choose it too.")
-    cols = st.columns(4)
-    for col, key, letter, size in zip(cols, session.CELL_KEYS, "nchw", shape):
-        col.number_input(
+    row = st.container(horizontal=True, wrap=False)
+    for key, letter, size in zip(session.CELL_KEYS, "nchw", shape):
+        row.number_input(
             letter,
             min_value=0,
             max_value=int(size) - 1,

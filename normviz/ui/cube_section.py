@@ -29,9 +29,9 @@ def _figure(digest: str, key: str, _res: NormResult, cell, view: str, color: str
 
 def cube(inp, res: NormResult, cell) -> None:
     """The cube with its view and colour choices; the user's camera survives every rerun."""
-    cols = st.columns([3, 2])
-    view = widgets.draw("view", cols[0])
-    color = widgets.draw("color", cols[1])
+    row = st.container(horizontal=True, gap="large")
+    view = widgets.draw("view", row)
+    color = widgets.draw("color", row)
     fig, spec = _figure(inp.digest, compute.result_key(res), res, tuple(cell), view, color)
     description = cube_description(res, cell, view=view, color_by=color, note=fig.note)
     cube_chart(spec, key=CHART_KEY, height=540, description=description)

@@ -69,8 +69,8 @@ def downloads(inp, res: NormResult) -> None:
         np.save(buf, res.y)
         return buf.getvalue()
 
-    cols = st.columns(2)
-    cols[0].download_button(
+    row = st.container(horizontal=True)
+    row.download_button(
         f"Normalized tensor (.npy, {4 * math.prod(res.shape) / 1e6:.1f} MB)",  # float32; formed on click
         npy_bytes,
         file_name="normalized.npy",
@@ -78,7 +78,7 @@ def downloads(inp, res: NormResult) -> None:
         on_click="ignore",
         key="dl_npy",
     )
-    cols[1].download_button(
+    row.download_button(
         f"Statistics of all {res.n_groups:,} groups (.csv)" if res.n_groups > 1 else "Statistics of the group (.csv)",
         lambda: stats_csv(res),
         file_name="statistics.csv",
@@ -156,15 +156,15 @@ def _show(one, caption: str) -> None:
 def _legend(gal, is_image: bool) -> None:
     lo, hi = gal.input_range
     span = gal.output_range
-    cols = st.columns(2)
-    cols[0].image(
+    row = st.container(horizontal=True, gap="large")
+    row.image(
         compute.colorbar_jpeg(lo, hi, False),
         caption=f"input: {lo:.3g} … {hi:.3g}" + (" (pixel values)" if is_image else ""),
         width=240,
         output_format="JPEG",
         alt=colorbar_alt(lo, hi, diverging=False, unit="pixel values" if is_image else ""),
     )
-    cols[1].image(
+    row.image(
         compute.colorbar_jpeg(-span, span, True),
         caption=f"output: −{span:g} … 0 … +{span:g}",
         width=240,

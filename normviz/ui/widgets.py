@@ -23,17 +23,20 @@ from . import session
 PERSIST = "session"
 
 
-def draw(key: str, where=st, *, label: str | None = None, options=None, hi=None, on_change=None, args=None):
-    """Draw the widget of setting ``key`` in ``where`` (st, a column, the sidebar) and return its value.
+def draw(key: str, where=st, *, label: str | None = None, options=None, hi=None, on_change=None, args=None, width=None):
+    """Draw the widget of setting ``key`` in ``where`` (st, a column, a row, the sidebar) and return its value.
 
     ``label`` overrides the table's; ``options`` replaces the table's (G: the divisors of C); ``hi``
     lowers a number's upper bound to what this input allows (a crop no larger than the image):
     the value asked for is kept (``session.wish``) and shown as ``min(wish, hi)``, so a smaller input
-    neither resets it nor writes the smaller value into the link.
+    neither resets it nor writes the smaller value into the link. ``width`` (pixels) sizes the widget in
+    a horizontal container (default: the widget's own).
     """
     field = state.BY_KEY[key]
     label = label or field.label
     common = {"key": key, "help": field.help, "on_change": on_change, "args": args, "persist_state": PERSIST}
+    if width is not None:
+        common["width"] = width
     if field.widget == "number":
         top = field.hi
         if hi is not None:
