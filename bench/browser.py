@@ -64,6 +64,41 @@ def _settle(page, timeout_s: float = 60) -> float:
     raise TimeoutError("the page did not settle")
 
 
+#: Wraps the page's WebSocket before Streamlit opens it: when each frame is sent or received.
+WS_CLOCK = """
+window.__ws = [];
+const NativeSocket = window.WebSocket;
+const send = NativeSocket.prototype.send;
+NativeSocket.prototype.send = function (data) {
+  window.__ws.push(['sent', performance.now()]);
+  return send.call(this, data);
+};
+window.WebSocket = function (...args) {
+  const socket = new NativeSocket(...args);
+  socket.addEventListener('message', () => window.__ws.push(['received', performance.now()]));
+  return socket;
+};
+window.WebSocket.prototype = NativeSocket.prototype;
+Object.assign(window.WebSocket, NativeSocket);
+"""
+
+
+def _phases(page, clicked_at: float, settled: float) -> dict:
+    """Where one toggle's time went, in ms from the click: the rerun request sent, the server's first
+    and last message of the run received, the page settled."""
+    frames = page.evaluate("window.__ws.splice(0)")
+    sent = [t for kind, t in frames if kind == "sent"]
+    received = [t for kind, t in frames if kind == "received"]
+    if not sent or not received:
+        return {}
+    return {
+        "sent": sent[0] - clicked_at,
+        "first": received[0] - clicked_at,
+        "last": received[-1] - clicked_at,
+        "settled": settled - clicked_at,
+    }
+
+
 class _Bytes:
     """WebSocket frames received and media fetched, in bytes."""
 
@@ -85,6 +120,7 @@ def _open(browser, url: str, first_ready):
     """A new visitor opens the page: (context, page, byte counter, ready ms, settled ms), from navigation."""
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()
+    page.add_init_script(WS_CLOCK)
     counter = _Bytes(page)
     page.goto(url)
     wait_for_app(page, timeout=120_000)
@@ -103,15 +139,17 @@ def _measure(browser, url: str, toggle, first_ready, toggles: int, visitors: int
         opens.append((ready, settled))
         if len(opens) < visitors:
             context.close()
-    latencies, sizes = [], []
+    latencies, sizes, phases = [], [], []
     for i in range(toggles):
         _observe_all(page)
+        page.evaluate("window.__ws.splice(0)")
         before = counter.count
         clicked_at = page.evaluate("performance.now()")
         toggle(page, i)
         last = _settle(page)
         latencies.append(last - clicked_at)
         sizes.append(counter.count - before)
+        phases.append(_phases(page, clicked_at, last))
     context.close()
     later = opens[1:] or opens
     return {
@@ -120,7 +158,20 @@ def _measure(browser, url: str, toggle, first_ready, toggles: int, visitors: int
         "first": statistics.median(s for _, s in later),
         "toggle": statistics.median(latencies),
         "bytes": statistics.median(sizes),
+        "phases": {k: statistics.median(p[k] for p in phases if p) for k in ("sent", "first", "last", "settled")}
+        if all(phases)
+        else {},
     }
+
+
+def _split(phases: dict) -> str:
+    """A toggle's median phases as a note."""
+    if not phases:
+        return "no WebSocket frames seen"
+    return (
+        f"from the click (ms): request sent {phases['sent']:.0f}, the run's first message {phases['first']:.0f}, "
+        f"its last {phases['last']:.0f}, settled {phases['settled']:.0f}"
+    )
 
 
 def _pill(page, i):
@@ -174,7 +225,9 @@ def run(smoke: bool = False) -> list[dict]:
          "note": "page load until the page settles; baseline: empty app"},
         {"group": "browser", "name": f"axis toggle until settled (median of {toggles})", "ours_ms": ours["toggle"],
          "ref_ms": floor["toggle"], "ratio": ours["toggle"] / floor["toggle"], "budget": "≤ 3×",
-         "note": "click → last DOM change (page and cube frame); baseline: a checkbox in an empty app"},
+         "note": "click → last DOM change (page and cube frame); baseline: a checkbox in an empty app. Ours "
+                 + _split(ours["phases"]) + "; the empty app's " + _split(floor["phases"]),
+         "phases": ours["phases"], "ref_phases": floor["phases"]},
         *([] if sized is None else [
             {"group": "browser", "name": "toggle in a page of 30 paragraphs (bench/floor_app.py)",
              "ours_ms": sized["toggle"], "ref_ms": floor["toggle"], "ratio": sized["toggle"] / floor["toggle"],

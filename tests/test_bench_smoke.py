@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from bench.__main__ import SUITES
+from tests.browser.conftest import CHROMIUM
 from tests.deploy.proxy import HAPROXY, in_own_thread, run_async
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -34,6 +35,12 @@ def test_benchmark_smoke_run_produces_rows_for_every_suite(tmp_path):
     assert {"kernel", "features", "rerun", "payload", "live", "browser", "scaling", "uploads", "train"} <= groups
     assert ("load" in groups) == (HAPROXY is not None)  # the load suite runs serve.sh, which needs haproxy
     assert set(SUITES) == {"kernel", "features", "app", "live", "load", "browser", "scaling", "uploads", "train"}
+    # the browser's toggle row splits its time at the rerun's WebSocket frames, in the order they happen
+    toggles = [row for row in report["rows"] if row["name"].startswith("axis toggle until settled")]
+    assert len(toggles) == (1 if CHROMIUM.exists() else 0)
+    for phases in [p for row in toggles for p in (row["phases"], row["ref_phases"])]:
+        assert 0 < phases["sent"] < phases["first"] <= phases["last"]
+        assert phases["settled"] > phases["sent"]
     timed = [row for row in report["rows"] if "ours_ms" in row]
     assert timed and all(row["ours_ms"] > 0 for row in timed)
     assert report["machine"]["cores"] >= 1
