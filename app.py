@@ -81,7 +81,8 @@ def explore(inp, input_messages, shape_notices, details, in_fragment: bool) -> N
 # the header are neither rerun nor re-sent. With the Training tab open the whole script runs instead,
 # so that Cancel can stop a training run (a fragment's rerun waits for the run in progress).
 if session.get("tab") == "Training":
-    explore(inp, input_messages, shape_notices, details, in_fragment=False)
+    with st.container():  # the tree a fragment has (its own container): a switch keeps every element in its place
+        explore(inp, input_messages, shape_notices, details, in_fragment=False)
 else:
     st.fragment(explore)(inp, input_messages, shape_notices, details, in_fragment=True)
 page.freeze_long_lived()

@@ -50,3 +50,36 @@ def test_run_shows_progress_cancel_stops_and_a_second_visitor_waits(streamlit_ap
     assert _button(first, "Run").is_enabled()
     first.context.close()
     second.context.close()
+
+
+#: Counts the page's tab bars after every DOM change; keeps the largest count seen.
+COUNT_TAB_BARS = """() => {
+  window.__mostTabBars = 0;
+  const count = () => {
+    const bars = document.querySelectorAll("[data-testid='stTabs']").length;
+    window.__mostTabBars = Math.max(window.__mostTabBars, bars);
+  };
+  count();
+  new MutationObserver(count).observe(document, {subtree: true, childList: true});
+}"""
+
+
+@pytest.mark.browser
+def test_switching_to_and_from_the_training_tab_never_shows_two_tab_bars(streamlit_app, page):
+    """The Training tab runs the whole script instead of the fragment: the page's tree must be the
+    same in both, or the new tab bar appears beside the old one until the run ends."""
+    page.goto(streamlit_app(APP))
+    wait_for_app(page, 120_000)
+    page.get_by_role("heading", name="Reducing over", exact=False).wait_for()
+    for tab in ("Training", "Channels", "Training"):
+        page.evaluate(COUNT_TAB_BARS)
+        page.get_by_role("tab", name=tab, exact=True).click()
+        page.wait_for_function(
+            "name => [...document.querySelectorAll('[role=tab]')].some("
+            "t => t.textContent.trim() === name && t.getAttribute('aria-selected') === 'true')",
+            arg=tab,
+        )
+        wait_for_app(page, 120_000)
+        page.wait_for_timeout(500)
+        assert page.evaluate("window.__mostTabBars") == 1, f"two tab bars on the way to {tab}"
+        assert page.locator("[data-testid='stTabs']").count() == 1
