@@ -83,6 +83,10 @@ Object.assign(window.WebSocket, NativeSocket);
 """
 
 
+#: A toggle's phases, in the order they happen.
+PHASES = ("sent", "first", "last", "settled")
+
+
 def _phases(page, clicked_at: float, settled: float) -> dict:
     """Where one toggle's time went, in ms from the click: the rerun request sent, the server's first
     and last message of the run received, the page settled."""
@@ -91,12 +95,7 @@ def _phases(page, clicked_at: float, settled: float) -> dict:
     received = [t for kind, t in frames if kind == "received"]
     if not sent or not received:
         return {}
-    return {
-        "sent": sent[0] - clicked_at,
-        "first": received[0] - clicked_at,
-        "last": received[-1] - clicked_at,
-        "settled": settled - clicked_at,
-    }
+    return dict(zip(PHASES, (t - clicked_at for t in (sent[0], received[0], received[-1], settled)), strict=True))
 
 
 class _Bytes:
@@ -158,9 +157,7 @@ def _measure(browser, url: str, toggle, first_ready, toggles: int, visitors: int
         "first": statistics.median(s for _, s in later),
         "toggle": statistics.median(latencies),
         "bytes": statistics.median(sizes),
-        "phases": {k: statistics.median(p[k] for p in phases if p) for k in ("sent", "first", "last", "settled")}
-        if all(phases)
-        else {},
+        "phases": {k: statistics.median(p[k] for p in phases) for k in PHASES} if all(phases) else {},
     }
 
 
