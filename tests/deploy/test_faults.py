@@ -1,5 +1,5 @@
 """deploy/serve.sh with two replicas: one killed while visitors use both. The other replica's visitors
-see no error, new visitors avoid the dead one, and serve.sh restarts it."""
+see no error, new visitors never meet the dead one, and serve.sh restarts it."""
 
 from __future__ import annotations
 
@@ -67,29 +67,40 @@ async def _kill_under_load(served: Served) -> None:
     os.kill(served.replicas[victim][0], signal.SIGKILL)
     killed_at = time.monotonic()
 
-    # new visitors meanwhile: every one gets a page, none from the dead replica
-    arrivals, down_after = [], None
+    # New visitors meanwhile: every one gets a page, from the survivor or from the victim's new process.
+    # A 200 from the victim can only come from the process serve.sh started after the kill.
+    arrivals, down_after, back_after = [], None, None
     while time.monotonic() - killed_at < DOWN_WITHIN_SECONDS + 1:
         status, headers, _ = await asyncio.to_thread(served.get, "/")
-        back = any(f"replicas/{victim} is UP" in line for line in served.lines[mark:])  # restarted already
-        arrivals.append((round(time.monotonic() - killed_at, 1), status, headers.get("X-Normviz-Replica"), back))
-        if down_after is None and any(f"replicas/{victim} is DOWN" in line for line in served.lines[mark:]):
-            down_after = time.monotonic() - killed_at
+        since_kill = served.lines[mark:]
+        after = round(time.monotonic() - killed_at, 1)
+        restarted = any(f"restarting replica {victim}" in line for line in since_kill)
+        arrivals.append((after, status, headers.get("X-Normviz-Replica"), restarted))
+        if down_after is None and any(f"replicas/{victim} is DOWN" in line for line in since_kill):
+            down_after = after
+        if back_after is None and status == 200 and headers.get("X-Normviz-Replica") == victim:
+            back_after = after
         await asyncio.sleep(0.25)
     await asyncio.sleep(2)  # the survivors keep toggling after the proxy took the victim out
     stop.set()
     await asyncio.gather(*visitors)
 
-    wrong = [a for a in arrivals if not (a[1] == 200 and (a[2] == survivor or a[3]))]
+    wrong = [a for a in arrivals if not (a[1] == 200 and (a[2] == survivor or a[2] == victim and a[3]))]
     assert not wrong, (wrong, arrivals, served.lines[mark:])
-    assert down_after is not None and down_after <= DOWN_WITHIN_SECONDS, (down_after, served.output())
+    # The proxy takes the dead replica out within a few seconds. Only when serve.sh has it answering
+    # again before two health checks in a row failed does it never go down; the arrivals in between
+    # were sent on to the survivor when the victim refused them.
+    taken_out = down_after is not None and down_after <= DOWN_WITHIN_SECONDS
+    back_first = back_after is not None and (down_after is None or back_after < down_after)
+    assert taken_out or back_first, (down_after, back_after, served.output())
     assert errors[survivor] == [], errors[survivor]
     assert done[survivor] > before[survivor] + 4, (before, done)  # they kept working through the kill
     assert errors[victim], "the killed replica's visitors must have lost their connection"
 
     # serve.sh starts the replica again; the proxy takes it back, and new visitors reach it
     await asyncio.to_thread(served.wait_for, f"restarting replica {victim}", 30, after=mark)
-    await asyncio.to_thread(served.wait_for, f"replicas/{victim} is UP", REJOIN_WITHIN_SECONDS, after=mark)
+    if down_after is not None:
+        await asyncio.to_thread(served.wait_for, f"replicas/{victim} is UP", REJOIN_WITHIN_SECONDS, after=mark)
     newcomer = await Session.open(served.url)  # fewest open pages: the restarted replica
     try:
         assert replica_of(newcomer) == victim
