@@ -9,6 +9,7 @@ and fetched media).
 from __future__ import annotations
 
 import contextlib
+import json
 import statistics
 import time
 from pathlib import Path
@@ -98,6 +99,37 @@ def _phases(page, clicked_at: float, settled: float) -> dict:
     return dict(zip(PHASES, (t - clicked_at for t in (sent[0], received[0], received[-1], settled)), strict=True))
 
 
+#: Trace categories for the main thread's tasks and the page's own marks.
+TRACE_CATEGORIES = ["toplevel", "blink.user_timing"]
+#: A task at least this long on the main thread is counted apart: React's pass over a batch of messages
+#: runs as one task, and so do style, layout and paint.
+LONG_TASK_MS = 10
+
+
+def _main_thread(trace: bytes, windows: list[tuple[str, float]]) -> list[tuple[float, int]]:
+    """Per toggle (its mark's name, ms until settled): ms the page's main thread spent in tasks, and how
+    many of them took LONG_TASK_MS or more. The cube's frame runs on the same thread."""
+    events = json.loads(trace)
+    events = events["traceEvents"] if isinstance(events, dict) else events
+    main = {(e["pid"], e["tid"]) for e in events if e.get("name") == "thread_name"
+            and e.get("args", {}).get("name") == "CrRendererMain"}  # fmt: skip
+    runs = sorted((e["pid"], e["tid"], e["ts"], e["dur"]) for e in events if e.get("ph") == "X"
+                  and (e.get("pid"), e.get("tid")) in main and e.get("name") == "ThreadControllerImpl::RunTask"
+                  and "dur" in e)  # fmt: skip
+    tasks, ends = [], {}
+    for pid, tid, ts, dur in runs:  # a task run inside another (a nested loop) is part of it
+        if ts >= ends.get((pid, tid), 0):
+            tasks.append((ts, dur / 1000))
+            ends[pid, tid] = ts + dur
+    marks = {e["name"]: e["ts"] for e in events if "blink.user_timing" in e.get("cat", "")}
+    out = []
+    for name, duration in windows:
+        start = marks[name]
+        inside = [ms for ts, ms in tasks if start <= ts <= start + duration * 1000]
+        out.append((sum(inside), sum(ms >= LONG_TASK_MS for ms in inside)))
+    return out
+
+
 class _Bytes:
     """WebSocket frames received and media fetched, in bytes."""
 
@@ -129,9 +161,10 @@ def _open(browser, url: str, first_ready):
     return context, page, counter, settled if ready is None else ready, settled
 
 
-def _measure(browser, url: str, toggle, first_ready, toggles: int, visitors: int) -> dict:
+def _measure(browser, url: str, toggle, first_ready, toggles: int, visitors: int, traced: int) -> dict:
     """``visitors`` new visitors open the page one after another (the first meets a fresh server
-    process); the last one toggles ``toggles`` times."""
+    process); the last one toggles ``toggles`` times, then ``traced`` more times under Chromium's
+    trace (for the main thread's work, not timed)."""
     opens = []
     for _ in range(visitors):
         context, page, counter, ready, settled = _open(browser, url, first_ready)
@@ -149,6 +182,16 @@ def _measure(browser, url: str, toggle, first_ready, toggles: int, visitors: int
         latencies.append(last - clicked_at)
         sizes.append(counter.count - before)
         phases.append(_phases(page, clicked_at, last))
+    work = []
+    if traced:
+        windows = []
+        browser.start_tracing(page=page, categories=TRACE_CATEGORIES)
+        for i in range(traced):
+            _observe_all(page)
+            clicked_at = page.evaluate(f"performance.mark('toggle-{i}').startTime")
+            toggle(page, toggles + i)
+            windows.append((f"toggle-{i}", _settle(page) - clicked_at))
+        work = _main_thread(browser.stop_tracing(), windows)
     context.close()
     later = opens[1:] or opens
     return {
@@ -158,6 +201,8 @@ def _measure(browser, url: str, toggle, first_ready, toggles: int, visitors: int
         "toggle": statistics.median(latencies),
         "bytes": statistics.median(sizes),
         "phases": {k: statistics.median(p[k] for p in phases) for k in PHASES} if all(phases) else {},
+        "busy": statistics.median(ms for ms, _ in work) if work else None,
+        "long_tasks": statistics.median(n for _, n in work) if work else None,
     }
 
 
@@ -198,13 +243,14 @@ def run(smoke: bool = False) -> list[dict]:
 
     toggles = 2 if smoke else 9
     visitors = 2 if smoke else 6
+    traced = 2 if smoke else 7
     servers = [start_server("app.py"), start_server(EMPTY_APP)] + ([] if smoke else [start_server(FLOOR_APP)])
     try:
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-            ours = _measure(browser, servers[0][0], _pill, _cube_drawn, toggles, visitors)
-            floor = _measure(browser, servers[1][0], _checkbox, _checkbox_shown, toggles, visitors)
-            sized = None if smoke else _measure(browser, servers[2][0], _checkbox, _checkbox_shown, toggles, 1)
+            ours = _measure(browser, servers[0][0], _pill, _cube_drawn, toggles, visitors, traced)
+            floor = _measure(browser, servers[1][0], _checkbox, _checkbox_shown, toggles, visitors, traced)
+            sized = None if smoke else _measure(browser, servers[2][0], _checkbox, _checkbox_shown, toggles, 1, 0)
             browser.close()
     finally:
         for _, process in servers:
@@ -225,6 +271,10 @@ def run(smoke: bool = False) -> list[dict]:
          "note": "click → last DOM change (page and cube frame); baseline: a checkbox in an empty app. Ours "
                  + _split(ours["phases"]) + "; the empty app's " + _split(floor["phases"]),
          "phases": ours["phases"], "ref_phases": floor["phases"]},
+        {"group": "browser", "name": f"main thread busy per toggle (Chromium's trace, median of {traced})",
+         "ours_ms": ours["busy"], "ref_ms": floor["busy"], "ratio": ours["busy"] / max(floor["busy"], 1e-3),
+         "note": "the page's tasks from the click until settled (the cube's frame included); tasks of "
+                 f"{LONG_TASK_MS} ms or more: ours {ours['long_tasks']:g}, the empty app's {floor['long_tasks']:g}"},
         *([] if sized is None else [
             {"group": "browser", "name": "toggle in a page of 30 paragraphs (bench/floor_app.py)",
              "ours_ms": sized["toggle"], "ref_ms": floor["toggle"], "ratio": sized["toggle"] / floor["toggle"],

@@ -41,6 +41,9 @@ def test_benchmark_smoke_run_produces_rows_for_every_suite(tmp_path):
     for phases in [p for row in toggles for p in (row["phases"], row["ref_phases"])]:
         assert 0 < phases["sent"] < phases["first"] <= phases["last"]
         assert phases["settled"] > 0  # (an empty app's page may settle before its request leaves)
+    # the main thread's work per toggle, read from Chromium's trace, for both apps
+    busy = [row for row in report["rows"] if row["name"].startswith("main thread busy per toggle")]
+    assert len(busy) == len(toggles) and all(row["ref_ms"] > 0 for row in busy)
     timed = [row for row in report["rows"] if "ours_ms" in row]
     assert timed and all(row["ours_ms"] > 0 for row in timed)
     assert report["machine"]["cores"] >= 1
