@@ -39,8 +39,7 @@ def test_benchmark_smoke_run_produces_rows_for_every_suite(tmp_path):
     toggles = [row for row in report["rows"] if row["name"].startswith("axis toggle until settled")]
     assert len(toggles) == (1 if CHROMIUM.exists() else 0)
     for phases in [p for row in toggles for p in (row["phases"], row["ref_phases"])]:
-        assert 0 < phases["sent"] < phases["first"] <= phases["last"]
-        assert phases["settled"] > 0  # (an empty app's page may settle before its request leaves)
+        assert 0 < phases["sent"] < phases["first"] <= phases["last"] <= phases["settled"]
     # the main thread's work per toggle, read from Chromium's trace, for both apps
     busy = [row for row in report["rows"] if row["name"].startswith("main thread busy per toggle")]
     assert len(busy) == len(toggles) and all(row["ref_ms"] > 0 for row in busy)
