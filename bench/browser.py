@@ -103,9 +103,12 @@ def _phases(page, clicked_at: float, last_change: float) -> dict:
     return dict(zip(PHASES, (t - clicked_at for t in times), strict=True))
 
 
-def _toggle_once(page, toggle, i: int, clicked_at: float) -> dict:
-    """Toggle (the click made at ``clicked_at``, on the page's clock) and wait until the page settles:
-    the toggle's phases."""
+def _toggle_once(page, toggle, i: int, mark: str | None = None) -> dict:
+    """Toggle once and wait until the page settles: the toggle's phases. ``mark`` names a performance
+    mark made at the click (to find the toggle in a trace)."""
+    _observe_all(page)
+    page.evaluate("window.__ws.splice(0)")  # frames from before the click
+    clicked_at = page.evaluate(f"performance.mark({mark!r}).startTime" if mark else "performance.now()")
     toggle(page, i)
     return _phases(page, clicked_at, _settle(page))
 
@@ -184,10 +187,8 @@ def _measure(browser, url: str, toggle, first_ready, toggles: int, visitors: int
             context.close()
     latencies, sizes, phases = [], [], []
     for i in range(toggles):
-        _observe_all(page)
-        page.evaluate("window.__ws.splice(0)")
         before = counter.count
-        phases.append(_toggle_once(page, toggle, i, page.evaluate("performance.now()")))
+        phases.append(_toggle_once(page, toggle, i))
         latencies.append(phases[-1]["settled"])
         sizes.append(counter.count - before)
     work = []
@@ -195,10 +196,7 @@ def _measure(browser, url: str, toggle, first_ready, toggles: int, visitors: int
         windows = []
         browser.start_tracing(page=page, categories=TRACE_CATEGORIES)
         for i in range(traced):
-            _observe_all(page)
-            page.evaluate("window.__ws.splice(0)")
-            clicked_at = page.evaluate(f"performance.mark('toggle-{i}').startTime")
-            windows.append((f"toggle-{i}", _toggle_once(page, toggle, toggles + i, clicked_at)["settled"]))
+            windows.append((f"toggle-{i}", _toggle_once(page, toggle, toggles + i, f"toggle-{i}")["settled"]))
         work = _main_thread(browser.stop_tracing(), windows)
     context.close()
     later = opens[1:] or opens
